@@ -1,0 +1,180 @@
+/// The SQLAlchemy URL from cinder.conf's `[database] connection` (SPEC §3),
+/// parsed the way SQLAlchemy's `make_url` splits it.
+public enum DatabaseURL: Sendable, Equatable {
+    case sqlite(path: String)
+    case mysql(MySQLTarget)
+
+    public struct MySQLTarget: Sendable, Equatable {
+        public var user: String
+        public var password: String?
+        /// nil when the URL names no host (libmariadb then uses `localhost`, the socket).
+        public var host: String?
+        public var port: UInt16?
+        public var database: String
+        public var unixSocket: String?
+
+        public init(user: String = "", password: String? = nil, host: String? = nil, port: UInt16? = nil,
+                    database: String = "", unixSocket: String? = nil) {
+            self.user = user
+            self.password = password
+            self.host = host
+            self.port = port
+            self.database = database
+            self.unixSocket = unixSocket
+        }
+    }
+
+    public static let sqliteSchemes: Set<String> = ["sqlite", "sqlite+pysqlite"]
+    public static let mysqlDialects: Set<String> = ["mysql", "mariadb"]
+
+    public init(parsing text: String) throws(ConfigurationError) {
+        let shown = Self.redact(text)
+        guard let separator = Self.schemeSeparator(in: text) else {
+            throw ConfigurationError("database URL \"\(shown)\" is not of the form dialect://…")
+        }
+        let scheme = text[..<separator.lowerBound].lowercased()
+        let rest = String(text[separator.upperBound...])
+        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "_" }) else {
+            throw ConfigurationError("database URL \"\(shown)\" has a malformed scheme")
+        }
+        if Self.sqliteSchemes.contains(scheme) {
+            self = .sqlite(path: try Self.sqlitePath(rest, shown: shown))
+            return
+        }
+        let dialect = scheme.split(separator: "+", maxSplits: 1).first.map(String.init) ?? scheme
+        guard Self.mysqlDialects.contains(dialect) else {
+            throw ConfigurationError("database URL \"\(shown)\": unsupported dialect \"\(scheme)\" (use sqlite:// or mysql://)")
+        }
+        self = .mysql(try Self.mysqlTarget(rest, shown: shown))
+    }
+
+    /// `sqlite:////abs/path` → `/abs/path`; `sqlite:///rel` → `rel`.
+    private static func sqlitePath(_ rest: String, shown: String) throws(ConfigurationError) -> String {
+        let withoutQuery = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        guard withoutQuery.hasPrefix("/"), withoutQuery.count > 1 else {
+            throw ConfigurationError("database URL \"\(shown)\" names no SQLite file (an in-memory database has no services table)")
+        }
+        return String(withoutQuery.dropFirst())
+    }
+
+    private static func mysqlTarget(_ rest: String, shown: String) throws(ConfigurationError) -> MySQLTarget {
+        var target = MySQLTarget()
+        var remainder = Substring(rest)
+        // userinfo: username is [^:/]*, the password runs to the first '@' (SQLAlchemy's pattern).
+        if let at = remainder.firstIndex(of: "@") {
+            let userinfo = remainder[..<at]
+            let userEnd = userinfo.firstIndex(where: { $0 == ":" || $0 == "/" }) ?? userinfo.endIndex
+            if userEnd == userinfo.endIndex || userinfo[userEnd] == ":" {
+                target.user = try percentDecode(userinfo[..<userEnd], what: "user name", shown: shown)
+                if userEnd != userinfo.endIndex {
+                    target.password = try percentDecode(userinfo[userinfo.index(after: userEnd)...], what: "password", shown: shown)
+                }
+                remainder = remainder[remainder.index(after: at)...]
+            }
+        }
+        var query = Substring("")
+        if let questionMark = remainder.firstIndex(of: "?") {
+            query = remainder[remainder.index(after: questionMark)...]
+            remainder = remainder[..<questionMark]
+        }
+        var hostPort = remainder
+        if let slash = remainder.firstIndex(of: "/") {
+            hostPort = remainder[..<slash]
+            target.database = try percentDecode(remainder[remainder.index(after: slash)...], what: "database name", shown: shown)
+        }
+        var portText: Substring?
+        if hostPort.hasPrefix("[") {
+            guard let close = hostPort.firstIndex(of: "]") else {
+                throw ConfigurationError("database URL \"\(shown)\": unbalanced brackets around an IPv6 host")
+            }
+            target.host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+            let after = hostPort[hostPort.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw ConfigurationError("database URL \"\(shown)\": junk after the IPv6 host") }
+                portText = after.dropFirst()
+            }
+        } else if let colon = hostPort.firstIndex(of: ":") {
+            target.host = String(hostPort[..<colon])
+            portText = hostPort[hostPort.index(after: colon)...]
+        } else if !hostPort.isEmpty {
+            target.host = String(hostPort)
+        }
+        if target.host?.isEmpty == true { target.host = nil }
+        if let portText {
+            guard let port = UInt16(portText), port > 0 else {
+                throw ConfigurationError("database URL \"\(shown)\": port \"\(portText)\" is not a number from 1 to 65535")
+            }
+            target.port = port
+        }
+        for pair in query.split(separator: "&") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = try percentDecode(parts[0], what: "query key", shown: shown)
+            let value = parts.count > 1 ? try percentDecode(parts[1], what: "query value", shown: shown) : ""
+            switch key {
+            case "unix_socket": target.unixSocket = value
+            // Always read as utf8mb4 whatever the URL says (SPEC §5); the rest are
+            // PyMySQL options that change nothing for a read-only SELECT.
+            default: break
+            }
+        }
+        return target
+    }
+
+    private static func percentDecode(_ text: Substring, what: String, shown: String) throws(ConfigurationError) -> String {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    throw ConfigurationError("database URL \"\(shown)\": bad percent-encoding in the \(what)")
+                }
+                bytes.append(high << 4 | low)
+            } else if byte == UInt8(ascii: "+"), what == "query value" {
+                bytes.append(UInt8(ascii: " "))
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    /// The range of the first "://".
+    static func schemeSeparator(in text: String) -> Range<String.Index>? {
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index...].hasPrefix("://") { return index..<text.index(index, offsetBy: 3) }
+            index = text.index(after: index)
+        }
+        return nil
+    }
+
+    /// The URL with its password replaced by `***`, safe for logs and errors
+    /// even when the URL is malformed.
+    public static func redact(_ text: String) -> String {
+        guard let separator = schemeSeparator(in: text),
+              let at = text[separator.upperBound...].firstIndex(of: "@") else { return text }
+        let userinfo = text[separator.upperBound..<at]
+        guard let colon = userinfo.firstIndex(of: ":") else { return text }
+        return String(text[..<colon]) + ":***" + String(text[at...])
+    }
+
+    /// Where the exporter reads from, for logs: kind and host, never a password.
+    public var logDescription: String {
+        switch self {
+        case .sqlite(let path): return "sqlite:\(path)"
+        case .mysql(let target):
+            let place = target.unixSocket.map { "unix:\($0)" }
+                ?? "\(target.host ?? "localhost")\(target.port.map { ":\($0)" } ?? "")"
+            return "mysql:\(target.user.isEmpty ? "" : target.user + "@")\(place)/\(target.database)"
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// Reads the live rows of Cinder's `services` table. Implementations own one
+/// C library each and never write to the database.
+public protocol ServiceReader: AnyObject, Sendable {
+    /// Every row with `deleted = 0`. Throws `DatabaseError` on any failure.
+    func readRows() throws(DatabaseError) -> [ServiceRow]
+    /// Where the rows come from, for logs: never holds a password.
+    var description: String { get }
+}
+
+/// A failed read, with the database library's own message.
+public struct DatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The one query the exporter runs. Columns are named (never `SELECT *`) so
+/// newer schemas with extra columns read the same; `binary` is a reserved word
+/// in MySQL and both dialects accept the backticks.
+enum ServiceQuery {
+    static let sql = """
+        SELECT id, host, `binary`, topic, availability_zone, cluster_name, disabled_reason, \
+        replication_status, active_backend_id, rpc_current_version, object_current_version, \
+        report_count, disabled, frozen, created_at, updated_at, modified_at \
+        FROM services WHERE deleted = 0
+        """
+
+    /// Column positions in `sql`.
+    enum Column: Int32 {
+        case id = 0, host, binary, topic, zone, cluster, disabledReason
+        case replicationStatus, activeBackendID, rpcVersion, objectVersion
+        case reportCount, disabled, frozen, createdAt, updatedAt, modifiedAt
+    }
+}

@@ -1,0 +1,148 @@
+internal import CMicroHTTPD
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Limits that keep slow or hostile clients from starving scrapes (SPEC §4).
+public struct HTTPServerLimits: Sendable {
+    /// Connections beyond this are refused at accept.
+    public var connectionLimit: Int = 1000
+    /// An idle connection is closed after this many seconds.
+    public var idleTimeoutSeconds: Int = 60
+    /// Memory per connection; a request whose headers do not fit is refused.
+    public var connectionMemoryBytes: Int = 32 * 1024
+
+    public init() {}
+}
+
+/// The one place that calls libmicrohttpd: a thread per connection with an
+/// internal poll() thread (select() refuses fds ≥ 1024), answering through an
+/// `HTTPHandler`. The daemon is stopped in `stop()` or deinit.
+public final class HTTPServer: Sendable {
+    public let port: UInt16
+    // The daemon pointer is written once in init and read only by stop(),
+    // guarded by the mutex: that is why the class may be shared.
+    private let daemon: Mutex<OpaquePointer?>
+    private let context: Unmanaged<Context>
+
+    /// What the C callbacks reach through their `cls` pointer.
+    final class Context: Sendable {
+        let handler: any HTTPHandler
+        let logger: Logger
+        init(handler: any HTTPHandler, logger: Logger) {
+            self.handler = handler
+            self.logger = logger
+        }
+    }
+
+    public init(address: ListenAddress, limits: HTTPServerLimits = HTTPServerLimits(),
+                handler: any HTTPHandler, logger: Logger) throws(ConfigurationError) {
+        signal(SIGPIPE, SIG_IGN)
+        let (fd, port) = try ListenSocket.open(address)
+        self.port = port
+        let context = Unmanaged.passRetained(Context(handler: handler, logger: logger))
+        self.context = context
+        HTTPServer.errorLogger.withLock { $0 = logger }
+
+        var options: [MHD_OptionItem] = [
+            // The logger goes first so that errors in later options reach it.
+            MHD_OptionItem(option: .EXTERNAL_LOGGER, value: Int(bitPattern: cinder_mhd_logger_function()),
+                           ptr_value: unsafeBitCast(HTTPServer.logLine, to: UnsafeMutableRawPointer.self)),
+            MHD_OptionItem(option: .LISTEN_SOCKET, value: Int(fd), ptr_value: nil),
+            MHD_OptionItem(option: .CONNECTION_LIMIT, value: limits.connectionLimit, ptr_value: nil),
+            MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: limits.idleTimeoutSeconds, ptr_value: nil),
+            MHD_OptionItem(option: .CONNECTION_MEMORY_LIMIT, value: limits.connectionMemoryBytes, ptr_value: nil),
+            MHD_OptionItem(option: .END, value: 0, ptr_value: nil),
+        ]
+        let flags = MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_INTERNAL_POLLING_THREAD.rawValue
+            | MHD_USE_POLL.rawValue | MHD_USE_ERROR_LOG.rawValue
+        let started = options.withUnsafeMutableBufferPointer { buffer in
+            cinder_mhd_start_daemon(flags, HTTPServer.accessHandler, context.toOpaque(), buffer.baseAddress)
+        }
+        guard let started else {
+            close(fd)
+            context.release()
+            throw ConfigurationError("cannot start the HTTP server on \(address) (see the log line before this one)")
+        }
+        daemon = Mutex(started)
+    }
+
+    public func stop() {
+        daemon.withLock { daemon in
+            guard let running = daemon else { return }
+            let fd = MHD_quiesce_daemon(running)
+            MHD_stop_daemon(running)
+            if fd >= 0 { close(fd) }
+            daemon = nil
+            context.release()
+        }
+    }
+
+    deinit { stop() }
+
+    // MARK: C callbacks (nonisolated statics: they run on libmicrohttpd's threads)
+
+    /// Where libmicrohttpd's own error lines go (one daemon per process in practice).
+    private static let errorLogger = Mutex<Logger?>(nil)
+
+    private static let logLine: cinder_mhd_line_logger = { line in
+        guard let line else { return }
+        var text = String(cString: line)
+        while text.last == "\n" { text.removeLast() }
+        errorLogger.withLock { $0?.warning("libmicrohttpd", metadata: ["message": "\(text)"]) }
+    }
+
+    /// A marker for "this request has been seen once": answering on the second
+    /// call keeps the connection alive (answering on the first closes it).
+    private static var requestSeen: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: 1)! }
+
+    private static let accessHandler: MHD_AccessHandlerCallback = {
+        cls, connection, url, method, _, _, uploadSize, requestContext in
+        guard let cls, let connection, let requestContext else { return .NO }
+        if requestContext.pointee == nil {
+            requestContext.pointee = requestSeen
+            return .YES
+        }
+        // A body (never expected): discard it as it arrives; answer when it ends.
+        if let uploadSize, uploadSize.pointee != 0 {
+            uploadSize.pointee = 0
+            return .YES
+        }
+        let context = Unmanaged<Context>.fromOpaque(cls).takeUnretainedValue()
+        var request = HTTPRequest(
+            method: method.map { String(cString: $0) } ?? "",
+            path: url.map { String(cString: $0) } ?? "/")
+        for name in HTTPRequest.interestingHeaders {
+            if let value = MHD_lookup_connection_value(connection, .HEADER_KIND, name) {
+                request.headers[name] = String(cString: value)
+            }
+        }
+        if MHD_lookup_connection_value(connection, .HEADER_KIND, "authorization") != nil {
+            var password: UnsafeMutablePointer<CChar>?
+            if let user = MHD_basic_auth_get_username_password(connection, &password) {
+                request.credentials = (String(cString: user), password.map { String(cString: $0) } ?? "")
+                MHD_free(user)
+                if let password { MHD_free(password) }
+            }
+        }
+        let response = context.handler.handle(request)
+        return queue(response, on: connection)
+    }
+
+    private static func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+        let created = response.body.withUnsafeBytes { bytes in
+            MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
+        }
+        guard let created else { return .NO }
+        defer { MHD_destroy_response(created) }
+        for (name, value) in response.headers {
+            MHD_add_response_header(created, name, value)
+        }
+        if let realm = response.basicAuthRealm {
+            return MHD_queue_basic_auth_fail_response(connection, realm, created)
+        }
+        return MHD_queue_response(connection, UInt32(response.status), created)
+    }
+}

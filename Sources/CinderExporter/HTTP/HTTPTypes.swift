@@ -1,0 +1,46 @@
+/// A request as the exporter's routes see it: no C types, only the headers
+/// they read (names lower-cased).
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var headers: [String: String]
+    /// Basic-auth credentials when the client sent any.
+    public var credentials: (user: String, password: String)?
+
+    public init(method: String, path: String, headers: [String: String] = [:],
+                credentials: (user: String, password: String)? = nil) {
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.credentials = credentials
+    }
+
+    /// The headers the routes read; the server copies only these.
+    public static let interestingHeaders = [
+        "accept", "accept-encoding", "x-prometheus-scrape-timeout-seconds",
+    ]
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+    /// Set for a 401: the realm of the `WWW-Authenticate: Basic` challenge.
+    public var basicAuthRealm: String?
+
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], basicAuthRealm: String? = nil) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.basicAuthRealm = basicAuthRealm
+    }
+
+    public static func text(_ status: Int, _ text: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
+    }
+}
+
+/// Answers requests; called on libmicrohttpd's connection threads.
+public protocol HTTPHandler: Sendable {
+    func handle(_ request: HTTPRequest) -> HTTPResponse
+}

@@ -1,0 +1,86 @@
+/// Every metric family the exporter writes: the names are part of the contract
+/// (SPEC §2) and appear nowhere else in the code.
+public struct MetricFamily: Sendable {
+    public enum Kind: String, Sendable { case gauge, counter, info }
+    public let name: String
+    public let help: String
+    public let kind: Kind
+
+    /// The sample name: OpenMetrics counters end in `_total`, info in `_info`;
+    /// the family name in HELP/TYPE lacks the suffix in OpenMetrics only.
+    public var sampleName: String {
+        switch kind {
+        case .gauge: return name
+        case .counter: return name + "_total"
+        case .info: return name + "_info"
+        }
+    }
+}
+
+public enum Metrics {
+    public static let serviceUp = MetricFamily(
+        name: "cinder_service_up",
+        help: "1 if the service heartbeat is within service_down_time of now (Cinder's rule), else 0.",
+        kind: .gauge)
+    public static let heartbeatAge = MetricFamily(
+        name: "cinder_service_heartbeat_age_seconds",
+        help: "Seconds since the last heartbeat (updated_at, else created_at); negative when the service clock is ahead.",
+        kind: .gauge)
+    public static let reports = MetricFamily(
+        name: "cinder_service_reports",
+        help: "Heartbeats the service has reported (the report_count column).",
+        kind: .gauge)
+    public static let disabled = MetricFamily(
+        name: "cinder_service_disabled",
+        help: "1 if the service is disabled, else 0.",
+        kind: .gauge)
+    public static let lastHeartbeat = MetricFamily(
+        name: "cinder_service_last_heartbeat_timestamp_seconds",
+        help: "Unix time of the last heartbeat (updated_at, else created_at).",
+        kind: .gauge)
+    public static let serviceInfo = MetricFamily(
+        name: "cinder_service",
+        help: "Descriptive labels of each live service; the value is always 1.",
+        kind: .info)
+    public static let downTime = MetricFamily(
+        name: "cinder_service_down_time_seconds",
+        help: "The service_down_time threshold in force, in seconds.",
+        kind: .gauge)
+    public static let databaseUp = MetricFamily(
+        name: "cinder_exporter_database_up",
+        help: "1 if the last read of the services table succeeded, else 0.",
+        kind: .gauge)
+    public static let scrapeDuration = MetricFamily(
+        name: "cinder_exporter_scrape_duration_seconds",
+        help: "Seconds spent reading the services table and rendering this exposition.",
+        kind: .gauge)
+    public static let scrapeErrors = MetricFamily(
+        name: "cinder_exporter_scrape_errors",
+        help: "Failed reads of the services table since the exporter started.",
+        kind: .counter)
+    public static let duplicateRows = MetricFamily(
+        name: "cinder_exporter_duplicate_rows",
+        help: "Live rows dropped in the last read because another row had the same host, binary, zone and cluster.",
+        kind: .gauge)
+    public static let buildInfo = MetricFamily(
+        name: "cinder_exporter_build",
+        help: "Version and revision of this exporter; the value is always 1.",
+        kind: .info)
+
+    public static let processCPU = MetricFamily(
+        name: "process_cpu_seconds",
+        help: "Total user and system CPU time spent in seconds.",
+        kind: .counter)
+    public static let processResident = MetricFamily(
+        name: "process_resident_memory_bytes", help: "Resident memory size in bytes.", kind: .gauge)
+    public static let processVirtual = MetricFamily(
+        name: "process_virtual_memory_bytes", help: "Virtual memory size in bytes.", kind: .gauge)
+    public static let processOpenFDs = MetricFamily(
+        name: "process_open_fds", help: "Number of open file descriptors.", kind: .gauge)
+    public static let processMaxFDs = MetricFamily(
+        name: "process_max_fds", help: "Maximum number of open file descriptors.", kind: .gauge)
+    public static let processStartTime = MetricFamily(
+        name: "process_start_time_seconds",
+        help: "Start time of the process since unix epoch in seconds.",
+        kind: .gauge)
+}

@@ -1,0 +1,133 @@
+/// A timestamp column as stored by Cinder: naive UTC, or NULL, or something
+/// that is not a timestamp at all (SPEC §1: unparsable means "unknown", with
+/// no fallback to another column).
+public enum StoredTime: Sendable, Equatable {
+    case null
+    case invalid
+    /// Microseconds since the Unix epoch, UTC.
+    case micros(Int64)
+}
+
+/// Converts between civil UTC dates and microseconds since the epoch without
+/// Foundation or the process's time zone: stored times are UTC whatever `TZ` says.
+public enum UTCTime {
+    public static let microsPerSecond: Int64 = 1_000_000
+
+    /// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
+    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// The civil date for a day count since 1970-01-01.
+    static func civilFromDays(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    static func isLeapYear(_ year: Int64) -> Bool {
+        (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    }
+
+    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        switch month {
+        case 2: return isLeapYear(year) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Microseconds since the epoch for a validated civil date and time, or nil
+    /// when any field is out of range (MySQL's zero date `0000-00-00` included).
+    public static func micros(
+        year: Int64, month: Int64, day: Int64,
+        hour: Int64, minute: Int64, second: Int64, microsecond: Int64
+    ) -> Int64? {
+        guard (1...9999).contains(year), (1...12).contains(month),
+              day >= 1, day <= daysInMonth(year: year, month: month),
+              (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second),
+              (0...999_999).contains(microsecond)
+        else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
+        return seconds * microsPerSecond + microsecond
+    }
+
+    /// Parses exactly `YYYY-MM-DD HH:MM:SS[.f{1,6}]`, the text SQLAlchemy stores
+    /// under SQLite. Anything else is `.invalid`.
+    public static func parse<Bytes: Collection<UInt8>>(_ text: Bytes) -> StoredTime {
+        var digits = [Int64]()
+        digits.reserveCapacity(26)
+        var index = 0
+        var fraction: Int64 = 0
+        var fractionDigits = 0
+        for byte in text {
+            switch index {
+            case 4, 7:
+                guard byte == UInt8(ascii: "-") else { return .invalid }
+            case 10:
+                guard byte == UInt8(ascii: " ") else { return .invalid }
+            case 13, 16:
+                guard byte == UInt8(ascii: ":") else { return .invalid }
+            case 19:
+                guard byte == UInt8(ascii: ".") else { return .invalid }
+            case 0..<19:
+                guard let d = digit(byte) else { return .invalid }
+                digits.append(d)
+            default:
+                guard let d = digit(byte), fractionDigits < 6 else { return .invalid }
+                fraction = fraction * 10 + d
+                fractionDigits += 1
+            }
+            index += 1
+        }
+        // Either no fraction (19 bytes) or a dot followed by 1...6 digits.
+        guard index == 19 || (index > 20 && fractionDigits >= 1) else { return .invalid }
+        for _ in fractionDigits..<6 { fraction *= 10 }
+        func number(_ range: Range<Int>) -> Int64 {
+            digits[range].reduce(0) { $0 * 10 + $1 }
+        }
+        guard let value = micros(
+            year: number(0..<4), month: number(4..<6), day: number(6..<8),
+            hour: number(8..<10), minute: number(10..<12), second: number(12..<14),
+            microsecond: fraction
+        ) else { return .invalid }
+        return .micros(value)
+    }
+
+    @inline(__always)
+    private static func digit(_ byte: UInt8) -> Int64? {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") ? Int64(byte - UInt8(ascii: "0")) : nil
+    }
+
+    /// Naive-UTC ISO 8601 with microseconds, as `cinder service-list -f json`
+    /// shows it: `YYYY-MM-DDTHH:MM:SS.ffffff`.
+    public static func isoString(micros: Int64) -> String {
+        var seconds = micros / microsPerSecond
+        var fraction = micros % microsPerSecond
+        if fraction < 0 { fraction += microsPerSecond; seconds -= 1 }
+        var days = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 { secondOfDay += 86_400; days -= 1 }
+        let (year, month, day) = civilFromDays(days)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
+            + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
+            + ".\(pad(fraction, 6))"
+    }
+}

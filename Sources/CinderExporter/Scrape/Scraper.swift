@@ -1,0 +1,152 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// One read of the table, shared by every scrape that waited for it.
+public struct ReadOutcome: Sendable {
+    public let snapshot: Result<ServiceSnapshot, DatabaseError>
+    /// Monotonic seconds when the read finished.
+    public let finishedAt: Double
+    public let readSeconds: Double
+}
+
+/// Reads the table on demand (single flight), keeps the exporter-wide state
+/// that survives between scrapes, and logs on change only (SPEC §2).
+public final class Scraper: Sendable {
+    public let reader: any ServiceReader
+    public let downTimeSeconds: Int64
+    public let readTimeoutSeconds: Double
+    private let logger: Logger
+    private let flight: SingleFlight<ReadOutcome>
+
+    private struct State {
+        var errorsTotal: Int64 = 0
+        var lastOutcome: ReadOutcome?
+        var failing = false
+        var everSucceeded = false
+        var warnedUnknownIDs: Set<Int64> = []
+        var warnedDuplicateIDs: Set<Int64> = []
+        var readsTotal: Int64 = 0
+    }
+    private let state = Mutex(State())
+
+    public init(reader: any ServiceReader, downTimeSeconds: Int64, readTimeoutSeconds: Double, logger: Logger) {
+        self.reader = reader
+        self.downTimeSeconds = downTimeSeconds
+        self.readTimeoutSeconds = readTimeoutSeconds
+        self.logger = logger
+        let downTimeMicros = downTimeSeconds * 1_000_000
+        flight = SingleFlight { [reader] in
+            let started = Clock.monotonicSeconds()
+            let result: Result<ServiceSnapshot, DatabaseError>
+            do throws(DatabaseError) {
+                let rows = try reader.readRows()
+                // One clock reading for the whole table, taken after the read.
+                result = .success(ServiceSnapshot(rows: rows, nowMicros: Clock.nowMicros(), downTimeMicros: downTimeMicros))
+            } catch {
+                result = .failure(error)
+            }
+            let finished = Clock.monotonicSeconds()
+            return ReadOutcome(snapshot: result, finishedAt: finished, readSeconds: finished - started)
+        }
+    }
+
+    /// Reads the table (or joins the read in flight) and records the outcome.
+    /// `timeoutSeconds` bounds the wait; a read that overruns counts as failed.
+    public func read(timeoutSeconds: Double? = nil) -> ReadOutcome {
+        let wait = min(timeoutSeconds ?? readTimeoutSeconds, readTimeoutSeconds)
+        let deadline = DispatchTime.now() + .nanoseconds(Int(max(0, wait) * 1e9))
+        let started = Clock.monotonicSeconds()
+        let outcome = flight.value(deadline: deadline) ?? ReadOutcome(
+            snapshot: .failure(DatabaseError("reading the services table took longer than \(Self.format(wait)) s")),
+            finishedAt: Clock.monotonicSeconds(), readSeconds: Clock.monotonicSeconds() - started)
+        record(outcome)
+        return outcome
+    }
+
+    /// Counts and logs one outcome. Several scrapes may share one outcome:
+    /// it is counted once (identified by its finish time).
+    private func record(_ outcome: ReadOutcome) {
+        state.withLock { state in
+            if let last = state.lastOutcome, last.finishedAt == outcome.finishedAt { return }
+            state.lastOutcome = outcome
+            state.readsTotal += 1
+            switch outcome.snapshot {
+            case .failure(let error):
+                state.errorsTotal += 1
+                if !state.failing {
+                    state.failing = true
+                    logger.error("cannot read the services table", metadata: [
+                        "database": "\(reader.description)", "error": "\(error.message)",
+                    ])
+                }
+            case .success(let snapshot):
+                if state.failing {
+                    state.failing = false
+                    logger.info("reading the services table again", metadata: ["database": "\(reader.description)"])
+                }
+                state.everSucceeded = true
+                for service in snapshot.services where service.heartbeatAgeMicros == nil {
+                    if state.warnedUnknownIDs.insert(service.row.id).inserted {
+                        logger.warning("service heartbeat time unknown; exported as down", metadata: Self.metadata(service.row))
+                    }
+                }
+                for row in snapshot.droppedDuplicates where state.warnedDuplicateIDs.insert(row.id).inserted {
+                    logger.warning("duplicate service row dropped", metadata: Self.metadata(row))
+                }
+            }
+        }
+    }
+
+    /// An exposition of the table as it is now (SPEC §2): on failure, the
+    /// exporter-wide families only, with database_up 0.
+    public func scrape(format: ExpositionFormat, timeoutSeconds: Double? = nil) -> [UInt8] {
+        let started = Clock.monotonicSeconds()
+        let outcome = read(timeoutSeconds: timeoutSeconds)
+        var writer = ExpositionWriter(format: format, capacity: 4096)
+        var duplicates = 0
+        if case .success(let snapshot) = outcome.snapshot {
+            writer = ExpositionWriter(format: format, capacity: 1024 + snapshot.services.count * 1200)
+            ExpositionRenderer.renderServices(snapshot, into: &writer)
+            duplicates = snapshot.droppedDuplicates.count
+        }
+        let exporter = ExpositionRenderer.ExporterState(
+            downTimeSeconds: downTimeSeconds,
+            databaseUp: outcome.isSuccess,
+            scrapeErrorsTotal: state.withLock { $0.errorsTotal },
+            duplicateRows: duplicates,
+            scrapeDurationSeconds: Clock.monotonicSeconds() - started,
+            process: ProcessMetrics.read())
+        ExpositionRenderer.renderExporter(exporter, into: &writer)
+        writer.end()
+        return writer.bytes
+    }
+
+    /// SPEC §4 readiness: the latest read succeeded; when nothing was read in
+    /// the last 10 s, read now (joining any read in flight).
+    public func isReady() -> Bool {
+        let last = state.withLock { $0.lastOutcome }
+        if let last, Clock.monotonicSeconds() - last.finishedAt <= 10 {
+            return last.isSuccess
+        }
+        return read().isSuccess
+    }
+
+    public var readsTotal: Int64 { state.withLock { $0.readsTotal } }
+    public var errorsTotal: Int64 { state.withLock { $0.errorsTotal } }
+
+    private static func metadata(_ row: ServiceRow) -> Logger.Metadata {
+        ["id": "\(row.id)", "host": "\(row.host)", "binary": "\(row.binary)", "zone": "\(row.zone)", "cluster": "\(row.cluster)"]
+    }
+
+    static func format(_ seconds: Double) -> String {
+        ExpositionWriter.format((seconds * 1000).rounded() / 1000)
+    }
+}
+
+extension ReadOutcome {
+    public var isSuccess: Bool {
+        if case .success = snapshot { return true }
+        return false
+    }
+}

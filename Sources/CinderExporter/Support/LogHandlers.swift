@@ -1,0 +1,98 @@
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum LogFormat: String, Sendable, CaseIterable {
+    case logfmt, json
+}
+
+/// One line per event on stderr, in logfmt or JSON, as Prometheus exporters log.
+public struct StderrLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    private let label: String
+    private let format: LogFormat
+    private static let writeLock = Mutex(())
+
+    public init(label: String, format: LogFormat, level: Logger.Level) {
+        self.label = label
+        self.format = format
+        logLevel = level
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var fields: [(String, String)] = [
+            ("ts", UTCTime.isoString(micros: Clock.nowMicros()) + "Z"),
+            ("level", Self.levelName(event.level)),
+            ("msg", event.message.description),
+        ]
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        for key in merged.keys.sorted() {
+            fields.append((key, "\(merged[key]!)"))
+        }
+        let line = format == .json ? Self.json(fields) : Self.logfmt(fields)
+        Self.writeLock.withLock { _ in
+            StandardError.write(line + "\n")
+        }
+    }
+
+    static func levelName(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace, .debug: return "debug"
+        case .info, .notice: return "info"
+        case .warning: return "warn"
+        case .error, .critical: return "error"
+        }
+    }
+
+    static func logfmt(_ fields: [(String, String)]) -> String {
+        fields.map { key, value in
+            let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isNewline }
+            guard needsQuotes else { return "\(key)=\(value)" }
+            return "\(key)=\"\(escape(value))\""
+        }.joined(separator: " ")
+    }
+
+    static func json(_ fields: [(String, String)]) -> String {
+        "{" + fields.map { "\"\(escape($0.0))\":\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
+    }
+
+    /// JSON string escaping (also valid inside logfmt's quotes).
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
+
+/// Unbuffered writes to fd 2 (the C `stderr` global is not concurrency-safe in Swift 6).
+public enum StandardError {
+    public static func write(_ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
+            if written <= 0 { break }
+            offset += written
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import CinderExporter
+import Dispatch
+import Logging
+
+struct CinderExporterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cinder-exporter",
+        abstract: "Prometheus exporter for OpenStack Cinder service state, read from the Cinder database.",
+        version: "cinder-exporter \(BuildInfo.version) (revision \(BuildInfo.revision))",
+        subcommands: [Serve.self, MetricsCommand.self, Demo.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Serves /metrics until SIGINT or SIGTERM (the default subcommand).
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve metrics over HTTP (the default).")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var web: WebOptions
+    @OptionGroup var log: LogOptions
+
+    func run() throws {
+        let url = try database.resolvedURL()
+        let address = try ListenAddress(parsing: web.listenAddress)
+        let logger = log.makeLogger()
+        let reader = ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout)
+        try Runner.serve(reader: reader, downTimeSeconds: database.downTimeSeconds,
+                         timeoutSeconds: database.databaseTimeout, address: address,
+                         telemetryPath: web.telemetryPath, logger: logger, databaseDescription: url.logDescription)
+    }
+}
+
+/// Prints one exposition and exits: 0 when the table was read, 1 when not.
+struct MetricsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metrics", abstract: "Print one exposition to stdout and exit (1 when the table cannot be read).")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var log: LogOptions
+
+    func run() throws {
+        let url = try database.resolvedURL()
+        let scraper = Scraper(reader: ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout),
+                              downTimeSeconds: database.downTimeSeconds,
+                              readTimeoutSeconds: database.databaseTimeout, logger: log.makeLogger())
+        let body = scraper.scrape(format: .text004)
+        Output.write(body)
+        if scraper.errorsTotal > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Runs the exporter on a self-made database whose services heartbeat.
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Serve metrics for a simulated Cinder database (no Cinder needed).")
+
+    @OptionGroup var web: WebOptions
+    @OptionGroup var log: LogOptions
+
+    @Option(name: .customLong("demo.database"), help: "Where to create the demo SQLite database (default: a new temporary folder).")
+    var path: String?
+
+    @Option(name: .customLong("demo.heartbeat-interval"), help: "Seconds between simulated heartbeats (Cinder's report_interval).")
+    var interval: Int = 10
+
+    func run() throws {
+        let logger = log.makeLogger()
+        let address = try ListenAddress(parsing: web.listenAddress)
+        let file = try path ?? Output.temporaryDirectory() + "/cinder.sqlite"
+        let demo = try DemoDatabase(path: file)
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "demo.heartbeat"))
+        timer.schedule(deadline: .now() + .seconds(interval), repeating: .seconds(interval))
+        timer.setEventHandler {
+            do { try demo.heartbeat() } catch { logger.error("demo heartbeat failed", metadata: ["error": "\(error)"]) }
+        }
+        timer.resume()
+        logger.info("demo database created; one volume service stops heartbeating after 60 s",
+                    metadata: ["path": "\(file)", "url": "sqlite:///\(file)"])
+        try Runner.serve(reader: SQLiteReader(path: file, timeoutSeconds: 5), downTimeSeconds: 60, timeoutSeconds: 5,
+                         address: address, telemetryPath: web.telemetryPath, logger: logger,
+                         databaseDescription: "sqlite:\(file)")
+        timer.cancel()
+    }
+}
+
+enum Runner {
+    static func serve(reader: any ServiceReader, downTimeSeconds: Int64, timeoutSeconds: Double, address: ListenAddress,
+                      telemetryPath: String, logger: Logger, databaseDescription: String) throws {
+        TerminationSignals.block()
+        let scraper = Scraper(reader: reader, downTimeSeconds: downTimeSeconds,
+                              readTimeoutSeconds: timeoutSeconds, logger: logger)
+        let server = try HTTPServer(address: address, handler: ExporterHandler(scraper: scraper, telemetryPath: telemetryPath),
+                                    logger: logger)
+        logger.info("cinder-exporter started", metadata: [
+            "version": "\(BuildInfo.version)", "address": "\(ListenAddress(host: address.host, port: server.port))",
+            "database": "\(databaseDescription)", "telemetry_path": "\(telemetryPath)",
+            "service_down_time": "\(downTimeSeconds)",
+        ])
+        let signal = TerminationSignals.waitForTermination()
+        logger.info("shutting down", metadata: ["signal": "\(signal)"])
+        server.stop()
+    }
+}
