@@ -6,6 +6,21 @@ import Glibc
 
 // Bad input stops start-up with one stderr line and exit 2 (SPEC §3); help and
 // --version print as usual; a command's own ExitCode passes through.
+// `cinder-exporter --help` shows the serving flags first, as exporters do.
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments == ["--help"] || arguments == ["-h"] {
+    print(CinderExporterCommand.helpMessage(for: Serve.self))
+    print("""
+
+        SUBCOMMANDS:
+          serve (default)   Serve metrics over HTTP.
+          metrics           Print one exposition to stdout and exit (1 when the table cannot be read).
+          demo              Serve metrics for a simulated Cinder database (no Cinder needed).
+        See 'cinder-exporter help <subcommand>' for each one's flags.
+        """)
+    exit(0)
+}
+
 do {
     var command = try CinderExporterCommand.parseAsRoot()
     try command.run()

@@ -1,0 +1,99 @@
+@testable import CinderExporter
+import Foundation
+import XCTest
+
+/// The built `cinder-exporter` binary: exit statuses and stderr lines (SPEC §3).
+final class CommandLineTests: XCTestCase {
+    var binary: String { TestPaths.exporterBinary }
+
+    override func setUpWithError() throws {
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary),
+                      "build the package first (swift build): \(binary) is missing")
+    }
+
+    func testMetricsPrintsOneExpositionAndExitsZero() throws {
+        let db = try TestDatabase()
+        try db.insert(["host": .text("h"), "binary": .text("cinder-volume"), "availability_zone": .text("nova"),
+                       "updated_at": .text(TestDatabase.text(Int64(Date().timeIntervalSince1970 * 1e6)))])
+        let result = try ProcessResult.run(binary, ["metrics", "--database.url", db.url])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let m = ParsedExposition(result.stdout)
+        XCTAssertEqual(m.value(serviceKey("cinder_service_up", host: "h", binary: "cinder-volume")), "1")
+        XCTAssertEqual(m.value("cinder_exporter_database_up"), "1")
+    }
+
+    func testMetricsOnMissingDatabaseExitsOneWithOneLine() throws {
+        let result = try ProcessResult.run(binary, ["metrics", "--database.url", "sqlite:////nonexistent/dir/cinder.sqlite"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(ParsedExposition(result.stdout).value("cinder_exporter_database_up") == "0")
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    }
+
+    func testEnvironmentSuppliesTheURL() throws {
+        let db = try TestDatabase()
+        let result = try ProcessResult.run(binary, ["metrics"], environment: ["CINDER_EXPORTER_DATABASE_URL": db.url])
+        XCTAssertEqual(result.status, 0, result.stderr)
+    }
+
+    func testBadInputExitsTwoWithOneClearLine() throws {
+        let cases: [([String], String)] = [
+            (["--no-such-flag"], "no-such-flag"),
+            (["metrics", "--database.url", "postgresql://u:hunter2@h/cinder"], "unsupported dialect"),
+            (["metrics", "--database.url", "mysql://u:hunter2@h:99999/cinder"], "port"),
+            (["metrics", "--database.url", "not a url"], "dialect://"),
+            (["metrics", "--database.url", "sqlite://"], "no SQLite file"),
+            (["metrics", "--database.url", "sqlite:////x", "--cinder.service-down-time", "-5"], "service-down-time"),
+            (["metrics", "--database.url", "sqlite:////x", "--cinder.service-down-time", "abc"], "service-down-time"),
+            (["--database.url", "sqlite:////x", "--web.listen-address", "nonsense"], "listen address"),
+            (["metrics"], "no database"),
+        ]
+        for (arguments, needle) in cases {
+            let result = try ProcessResult.run(binary, arguments, environment: ["CINDER_EXPORTER_DATABASE_URL": ""])
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(needle), "\(arguments): \(result.stderr)")
+            XCTAssertFalse(result.stderr.contains("hunter2"), "password leaked: \(result.stderr)")
+        }
+    }
+
+    func testVersionAndHelp() throws {
+        let version = try ProcessResult.run(binary, ["--version"])
+        XCTAssertEqual(version.status, 0)
+        XCTAssertTrue(version.stdout.contains("cinder-exporter"))
+        let help = try ProcessResult.run(binary, ["--help"])
+        XCTAssertEqual(help.status, 0)
+        for flag in ["--database.url", "--web.listen-address", "--web.telemetry-path", "--cinder.service-down-time", "--log.level"] {
+            XCTAssertTrue(help.stdout.contains(flag), "help lacks \(flag)")
+        }
+    }
+
+    /// The server starts, answers, and exits 0 on SIGTERM.
+    func testServeShutsDownGracefullyOnSIGTERM() throws {
+        let db = try TestDatabase()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--database.url", db.url, "--web.listen-address", "127.0.0.1:0", "--log.format", "json"]
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        // The start line names the chosen port.
+        var collected = Data()
+        var port: UInt16?
+        let deadline = Date().addingTimeInterval(15)
+        while port == nil, Date() < deadline {
+            collected.append(stderr.fileHandleForReading.availableData)
+            let text = String(decoding: collected, as: UTF8.self)
+            if let range = text.range(of: #""address":"127.0.0.1:(\d+)""#, options: .regularExpression) {
+                port = UInt16(text[range].split(separator: ":").last!.dropLast())
+            }
+        }
+        let chosen = try XCTUnwrap(port, "no start line: \(String(decoding: collected, as: UTF8.self))")
+        XCTAssertEqual(try HTTPTestClient.get(port: chosen, "/-/healthy").status, 200)
+        process.terminate()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertThrowsError(try HTTPTestClient(port: chosen), "the port is closed after shutdown")
+    }
+}

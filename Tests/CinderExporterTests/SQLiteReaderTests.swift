@@ -1,0 +1,92 @@
+@testable import CinderExporter
+import XCTest
+
+/// The SQLite reader against real files built here, with every odd row of SPEC §1.
+final class SQLiteReaderTests: XCTestCase {
+    func testReadsEveryReadingOfSpecTable() throws {
+        let db = try TestDatabase()
+        try db.insert(["id": .integer(1), "host": .text("ok@lvm"), "binary": .text("cinder-volume"),
+                       "availability_zone": .text("nova"), "updated_at": .text("2019-06-14 09:22:23.123456"),
+                       "created_at": .text("2018-08-16 07:29:20"), "report_count": .integer(838_433),
+                       "disabled": .integer(0), "frozen": .integer(1), "cluster_name": .text("c@lvm"),
+                       "rpc_current_version": .text("3.5"), "object_current_version": .text("1.21"),
+                       "replication_status": .text("failed-over"), "active_backend_id": .text("replica-1"),
+                       "uuid": .text("0d0e6a8c-0000-4000-8000-000000000001")])
+        try db.insert(["id": .integer(2), "host": .text("soft-deleted"), "deleted": .integer(1)])
+        try db.insert(["id": .integer(3), "host": .text("null-deleted"), "deleted": .null])
+        try db.insert(["id": .integer(4), "disabled": .null, "updated_at": .null, "created_at": .text("2020-01-01 00:00:00")])
+        try db.insert(["id": .integer(5), "disabled": .integer(2), "updated_at": .text("not a time"),
+                       "created_at": .text("2020-01-01 00:00:00")])
+        try db.insert(["id": .integer(6), "updated_at": .integer(12345)])
+        try db.execute("INSERT INTO services (id, deleted, report_count, host, `binary`) VALUES (7, 0, 1, CAST(X'61FF62' AS TEXT), X'6E756C00627974')")
+
+        let rows = try SQLiteReader(path: db.path, timeoutSeconds: 5).readRows().sorted { $0.id < $1.id }
+        XCTAssertEqual(rows.map(\.id), [1, 4, 5, 6, 7], "only deleted = 0 is live")
+        let first = rows[0]
+        XCTAssertEqual(first.updatedAt, UTCTime.parse(Array("2019-06-14 09:22:23.123456".utf8)))
+        XCTAssertEqual(first.reportCount, 838_433)
+        XCTAssertTrue(first.frozen)
+        XCTAssertFalse(first.disabled)
+        XCTAssertEqual(first.cluster, "c@lvm")
+        XCTAssertEqual(first.activeBackendID, "replica-1")
+        XCTAssertEqual(rows[1].host, "", "NULL text is the empty string")
+        XCTAssertEqual(rows[1].cluster, "")
+        XCTAssertFalse(rows[1].disabled, "NULL disabled is enabled")
+        XCTAssertNotNil(rows[1].lastHeartbeat, "NULL updated_at falls back to created_at")
+        XCTAssertTrue(rows[2].disabled, "anything but 0 is disabled")
+        XCTAssertNil(rows[2].lastHeartbeat, "unparsable updated_at does not fall back")
+        XCTAssertEqual(rows[3].updatedAt, .invalid)
+        XCTAssertEqual(rows[4].host, "a\u{FFFD}b", "invalid UTF-8 becomes U+FFFD")
+        XCTAssertEqual(rows[4].binary, "nul\u{0}byt", "NUL survives: read by length")
+    }
+
+    func testMissingFileFailsThenRecovers() throws {
+        let directory = NSTemporaryDirectory() + "cinder-missing-" + UUID().uuidString
+        let reader = SQLiteReader(path: directory + "/cinder.sqlite", timeoutSeconds: 1)
+        XCTAssertThrowsError(try reader.readRows())
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/cinder.sqlite"), "a read-only open must not create the file")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let db = try SQLiteConnection(path: directory + "/cinder.sqlite", readOnly: false, busyTimeoutMillis: 1000)
+        XCTAssertThrowsError(try reader.readRows(), "no services table yet")
+        try db.execute(DemoDatabase.schema)
+        try db.execute("INSERT INTO services (deleted, report_count, host) VALUES (0, 1, 'back')")
+        XCTAssertEqual(try reader.readRows().map(\.host), ["back"])
+    }
+
+    func testReplacedFileIsReopened() throws {
+        let db = try TestDatabase()
+        try db.insert(["host": .text("old")])
+        let reader = SQLiteReader(path: db.path, timeoutSeconds: 1)
+        XCTAssertEqual(try reader.readRows().map(\.host), ["old"])
+        let other = try TestDatabase()
+        try other.insert(["host": .text("new")])
+        try FileManager.default.removeItem(atPath: db.path)
+        try FileManager.default.copyItem(atPath: other.path, toPath: db.path)
+        XCTAssertEqual(try reader.readRows().map(\.host), ["new"])
+    }
+
+    func testReaderNeverWrites() throws {
+        let db = try TestDatabase()
+        try db.insert(["host": .text("a")])
+        let before = try Data(contentsOf: URL(fileURLWithPath: db.path))
+        let reader = SQLiteReader(path: db.path, timeoutSeconds: 1)
+        for _ in 0..<3 { _ = try reader.readRows() }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: db.path)), before)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: db.path + "-journal"))
+    }
+
+    func testLockedDatabaseFailsWithinTheTimeout() throws {
+        let db = try TestDatabase()
+        try db.insert(["host": .text("a")])
+        try db.execute("PRAGMA locking_mode = EXCLUSIVE")
+        try db.execute("BEGIN EXCLUSIVE")
+        defer { try? db.execute("COMMIT") }
+        let reader = SQLiteReader(path: db.path, timeoutSeconds: 0.3)
+        let started = Date()
+        XCTAssertThrowsError(try reader.readRows()) { error in
+            XCTAssertTrue("\(error)".contains("locked"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "busy timeout must bound the wait")
+    }
+}
