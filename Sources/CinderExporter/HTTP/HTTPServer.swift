@@ -1,4 +1,5 @@
 internal import CMicroHTTPD
+import Dispatch
 import Logging
 import Synchronization
 #if canImport(Glibc)
@@ -13,6 +14,10 @@ public struct HTTPServerLimits: Sendable {
     public var idleTimeoutSeconds: Int = 60
     /// Memory per connection; a request whose headers do not fit is refused.
     public var connectionMemoryBytes: Int = 32 * 1024
+    /// A new connection must deliver its first complete request within this
+    /// many seconds, however it dribbles: an idle timeout alone is reset by
+    /// every byte.
+    public var requestReadTimeoutSeconds: Double = 10
 
     public init() {}
 }
@@ -31,20 +36,38 @@ public final class HTTPServer: Sendable {
     final class Context: Sendable {
         let handler: any HTTPHandler
         let logger: Logger
-        init(handler: any HTTPHandler, logger: Logger) {
+        let deadlines: ConnectionDeadlines
+        init(handler: any HTTPHandler, logger: Logger, deadlines: ConnectionDeadlines) {
             self.handler = handler
             self.logger = logger
+            self.deadlines = deadlines
         }
     }
 
-    public init(address: ListenAddress, limits: HTTPServerLimits = HTTPServerLimits(),
+    /// TLS key material handed to libmicrohttpd; freed after the daemon stops.
+    private struct TLSStrings: @unchecked Sendable {  // owned here, read only by MHD while it runs
+        let key: UnsafeMutablePointer<CChar>
+        let certificate: UnsafeMutablePointer<CChar>
+        let priorities: UnsafeMutablePointer<CChar>
+        func free() { Glibc.free(key); Glibc.free(certificate); Glibc.free(priorities) }
+    }
+    private let tlsStrings: TLSStrings?
+    /// Dispatch sources are thread-safe; the protocol type just isn't marked so.
+    private struct Sweeper: @unchecked Sendable { let timer: any DispatchSourceTimer }
+    private let sweeper: Sweeper
+
+    public init(address: ListenAddress, limits: HTTPServerLimits = HTTPServerLimits(), tls: WebConfig.TLS? = nil,
                 handler: any HTTPHandler, logger: Logger) throws(ConfigurationError) {
         signal(SIGPIPE, SIG_IGN)
+        Self.raiseFileLimit()
         let (fd, port) = try ListenSocket.open(address)
         self.port = port
-        let context = Unmanaged.passRetained(Context(handler: handler, logger: logger))
+        let deadlines = ConnectionDeadlines(
+            firstRequestSeconds: limits.requestReadTimeoutSeconds, idleSeconds: Double(limits.idleTimeoutSeconds))
+        let context = Unmanaged.passRetained(Context(handler: handler, logger: logger, deadlines: deadlines))
         self.context = context
         HTTPServer.errorLogger.withLock { $0 = logger }
+        tlsStrings = tls.map { TLSStrings(key: strdup($0.keyPEM), certificate: strdup($0.certificatePEM), priorities: strdup($0.priorities)) }
 
         var options: [MHD_OptionItem] = [
             // The logger goes first so that errors in later options reach it.
@@ -54,29 +77,59 @@ public final class HTTPServer: Sendable {
             MHD_OptionItem(option: .CONNECTION_LIMIT, value: limits.connectionLimit, ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_TIMEOUT, value: limits.idleTimeoutSeconds, ptr_value: nil),
             MHD_OptionItem(option: .CONNECTION_MEMORY_LIMIT, value: limits.connectionMemoryBytes, ptr_value: nil),
-            MHD_OptionItem(option: .END, value: 0, ptr_value: nil),
+            MHD_OptionItem(option: .NOTIFY_CONNECTION, value: Int(bitPattern: unsafeBitCast(HTTPServer.connectionNotice, to: UnsafeRawPointer.self)),
+                           ptr_value: context.toOpaque()),
+            MHD_OptionItem(option: .NOTIFY_COMPLETED, value: Int(bitPattern: unsafeBitCast(HTTPServer.requestCompleted, to: UnsafeRawPointer.self)),
+                           ptr_value: context.toOpaque()),
         ]
-        let flags = MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_INTERNAL_POLLING_THREAD.rawValue
+        var flags = MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_INTERNAL_POLLING_THREAD.rawValue
             | MHD_USE_POLL.rawValue | MHD_USE_ERROR_LOG.rawValue
+        if let tlsStrings {
+            flags |= MHD_USE_TLS.rawValue
+            options += [
+                MHD_OptionItem(option: .HTTPS_MEM_KEY, value: 0, ptr_value: UnsafeMutableRawPointer(tlsStrings.key)),
+                MHD_OptionItem(option: .HTTPS_MEM_CERT, value: 0, ptr_value: UnsafeMutableRawPointer(tlsStrings.certificate)),
+                // TLS 1.0 and 1.1 are on by default: always say which versions.
+                MHD_OptionItem(option: .HTTPS_PRIORITIES, value: 0, ptr_value: UnsafeMutableRawPointer(tlsStrings.priorities)),
+            ]
+        }
+        options.append(MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
         let started = options.withUnsafeMutableBufferPointer { buffer in
             cinder_mhd_start_daemon(flags, HTTPServer.accessHandler, context.toOpaque(), buffer.baseAddress)
         }
         guard let started else {
             close(fd)
             context.release()
-            throw ConfigurationError("cannot start the HTTP server on \(address) (see the log line before this one)")
+            tlsStrings?.free()
+            throw ConfigurationError("cannot start the HTTP server on \(address)\(tls == nil ? "" : " with TLS") (see the log line before this one)")
         }
         daemon = Mutex(started)
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "cinder-exporter.http.sweeper"))
+        timer.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250))
+        timer.setEventHandler { deadlines.closeExpired() }
+        timer.resume()
+        sweeper = Sweeper(timer: timer)
+    }
+
+    /// Each connection needs a descriptor: lift the soft limit to the hard one.
+    private static func raiseFileLimit() {
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
     }
 
     public func stop() {
         daemon.withLock { daemon in
             guard let running = daemon else { return }
+            sweeper.timer.cancel()
             let fd = MHD_quiesce_daemon(running)
             MHD_stop_daemon(running)
             if fd >= 0 { close(fd) }
             daemon = nil
             context.release()
+            tlsStrings?.free()
         }
     }
 
@@ -127,8 +180,27 @@ public final class HTTPServer: Sendable {
                 if let password { MHD_free(password) }
             }
         }
+        let fd = cinder_mhd_connection_fd(connection)
+        context.deadlines.requestReceived(fd: fd)
         let response = context.handler.handle(request)
         return queue(response, on: connection)
+    }
+
+    private static let connectionNotice: MHD_NotifyConnectionCallback = { cls, connection, _, code in
+        guard let cls, let connection else { return }
+        let context = Unmanaged<Context>.fromOpaque(cls).takeUnretainedValue()
+        let fd = cinder_mhd_connection_fd(connection)
+        if code == .CONNECTION_NOTIFY_STARTED {
+            context.deadlines.opened(fd: fd)
+        } else if code == .CONNECTION_NOTIFY_CLOSED {
+            context.deadlines.closed(fd: fd)
+        }
+    }
+
+    private static let requestCompleted: MHD_RequestCompletedCallback = { cls, connection, _, _ in
+        guard let cls, let connection else { return }
+        let context = Unmanaged<Context>.fromOpaque(cls).takeUnretainedValue()
+        context.deadlines.responseSent(fd: cinder_mhd_connection_fd(connection))
     }
 
     private static func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {

@@ -1,0 +1,54 @@
+internal import CDeflate
+import Synchronization
+
+/// Whole-buffer gzip with libdeflate (SPEC §4: it beats zlib on a rendered
+/// body). Compressors are not thread-safe, so they live in a small pool.
+public final class GzipCompressor: Sendable {
+    public let level: Int32
+    /// A libdeflate compressor. It is not thread-safe, but the pool hands each
+    /// one to a single thread at a time: that is why it may cross threads.
+    private struct Compressor: @unchecked Sendable { let pointer: OpaquePointer }
+    private let pool = Mutex<[Compressor]>([])
+
+    public init(level: Int32 = 1) {
+        self.level = level
+    }
+
+    deinit {
+        pool.withLock { $0.forEach { libdeflate_free_compressor($0.pointer) } }
+    }
+
+    public func compress(_ input: [UInt8]) -> [UInt8]? {
+        guard let compressor = pool.withLock({ $0.popLast()?.pointer }) ?? libdeflate_alloc_compressor(level) else { return nil }
+        defer {
+            let spare = pool.withLock { pool -> Bool in
+                guard pool.count < 8 else { return true }
+                pool.append(Compressor(pointer: compressor))
+                return false
+            }
+            if spare { libdeflate_free_compressor(compressor) }
+        }
+        let bound = libdeflate_gzip_compress_bound(compressor, input.count)
+        var output = [UInt8](repeating: 0, count: bound)
+        let written = input.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { target in
+                libdeflate_gzip_compress(compressor, source.baseAddress, source.count, target.baseAddress, target.count)
+            }
+        }
+        guard written > 0 else { return nil }
+        output.removeLast(output.count - written)
+        return output
+    }
+
+    /// True when an `Accept-Encoding` value accepts gzip (not with q=0).
+    public static func accepts(_ header: String?) -> Bool {
+        guard let header else { return false }
+        for part in header.split(separator: ",") {
+            let pieces = part.split(separator: ";").map { $0.trimmingASCIISpaces().lowercased() }
+            guard let coding = pieces.first, coding == "gzip" || coding == "x-gzip" else { continue }
+            let quality = pieces.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            return quality > 0
+        }
+        return false
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Yams
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--web.config.file` in Prometheus exporter-toolkit's format: TLS and
+/// bcrypt basic auth. Loaded and checked once at start (strict: unknown keys
+/// are errors, like exporter-toolkit's own parser).
+public struct WebConfig: Sendable, Equatable {
+    public struct TLS: Sendable, Equatable {
+        public var certificatePEM: String
+        public var keyPEM: String
+        /// GnuTLS priority string: TLS 1.2 minimum unless TLS 1.3 is asked for.
+        public var priorities: String
+    }
+
+    public var tls: TLS?
+    /// user → bcrypt hash
+    public var basicAuthUsers: [String: String]
+
+    public init(tls: TLS? = nil, basicAuthUsers: [String: String] = [:]) {
+        self.tls = tls
+        self.basicAuthUsers = basicAuthUsers
+    }
+
+    public static func load(path: String) throws(ConfigurationError) -> WebConfig {
+        guard let text = readText(path) else {
+            throw ConfigurationError("cannot read web config \(path): \(String(cString: strerror(errno)))")
+        }
+        let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        return try parse(text, relativeTo: directory, name: path)
+    }
+
+    public static func parse(_ text: String, relativeTo directory: String, name: String = "web config") throws(ConfigurationError) -> WebConfig {
+        let document: Any?
+        do {
+            document = try Yams.load(yaml: text)
+        } catch {
+            throw ConfigurationError("\(name) is not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+        }
+        guard let document else { return WebConfig() }
+        guard let top = document as? [String: Any] else {
+            throw ConfigurationError("\(name): expected a mapping at the top level")
+        }
+        var config = WebConfig()
+        for (key, value) in top {
+            switch key {
+            case "tls_server_config":
+                config.tls = try parseTLS(value, directory: directory, name: name)
+            case "basic_auth_users":
+                guard let users = value as? [String: Any] else {
+                    if value is NSNull { continue }
+                    throw ConfigurationError("\(name): basic_auth_users must map user names to bcrypt hashes")
+                }
+                for (user, hash) in users {
+                    guard let hash = hash as? String, BCrypt.isBCryptHash(hash) else {
+                        throw ConfigurationError("\(name): the password of user \"\(user)\" is not a bcrypt hash ($2y$, $2b$ or $2a$)")
+                    }
+                    config.basicAuthUsers[user] = hash
+                }
+            default:
+                throw ConfigurationError("\(name): unsupported key \"\(key)\" (supported: tls_server_config, basic_auth_users)")
+            }
+        }
+        return config
+    }
+
+    private static func parseTLS(_ value: Any, directory: String, name: String) throws(ConfigurationError) -> TLS? {
+        if value is NSNull { return nil }
+        guard let tls = value as? [String: Any] else {
+            throw ConfigurationError("\(name): tls_server_config must be a mapping")
+        }
+        var certFile: String?, keyFile: String?
+        var minimum = "TLS12", maximum: String?
+        for (key, value) in tls {
+            let text = "\(value)"
+            switch key {
+            case "cert_file": certFile = text
+            case "key_file": keyFile = text
+            case "min_version": minimum = text
+            case "max_version": maximum = text
+            default:
+                throw ConfigurationError("\(name): unsupported tls_server_config key \"\(key)\" (supported: cert_file, key_file, min_version, max_version)")
+            }
+        }
+        guard let certFile, let keyFile else {
+            throw ConfigurationError("\(name): tls_server_config needs both cert_file and key_file")
+        }
+        let versions = ["TLS12": 12, "TLS13": 13]
+        guard let low = versions[minimum] else {
+            throw ConfigurationError("\(name): min_version \"\(minimum)\" is not supported (TLS12 or TLS13)")
+        }
+        let high = try maximum.map { (m: String) throws(ConfigurationError) -> Int in
+            guard let v = versions[m] else { throw ConfigurationError("\(name): max_version \"\(m)\" is not supported (TLS12 or TLS13)") }
+            return v
+        } ?? 13
+        guard low <= high else { throw ConfigurationError("\(name): min_version is above max_version") }
+        let enabled = (low...high).map { "+VERS-TLS1.\($0 - 10)" }.joined(separator: ":")
+        func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : directory + "/" + path }
+        guard let certificate = readText(resolve(certFile)), certificate.contains("-----BEGIN CERTIFICATE-----") else {
+            throw ConfigurationError("\(name): cannot read a PEM certificate from \(resolve(certFile))")
+        }
+        guard let key = readText(resolve(keyFile)), key.contains("PRIVATE KEY-----") else {
+            throw ConfigurationError("\(name): cannot read a PEM private key from \(resolve(keyFile))")
+        }
+        return TLS(certificatePEM: certificate, keyPEM: key, priorities: "NORMAL:-VERS-ALL:\(enabled)")
+    }
+
+    static func readText(_ path: String) -> String? {
+        ProcessMetrics.readFile(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+}
