@@ -24,9 +24,10 @@ struct Serve: ParsableCommand {
     func run() throws {
         let url = try database.resolvedURL()
         let address = try ListenAddress(parsing: web.listenAddress)
+        let webConfig = try web.loadConfig()
         let logger = log.makeLogger()
         let reader = ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout)
-        try Runner.serve(reader: reader, downTimeSeconds: database.downTimeSeconds,
+        try Runner.serve(reader: reader, webConfig: webConfig, downTimeSeconds: database.downTimeSeconds,
                          timeoutSeconds: database.databaseTimeout, address: address,
                          telemetryPath: web.telemetryPath, logger: logger, databaseDescription: url.logDescription)
     }
@@ -43,7 +44,7 @@ struct MetricsCommand: ParsableCommand {
     func run() throws {
         let url = try database.resolvedURL()
         let scraper = Scraper(reader: ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout),
-                              downTimeSeconds: database.downTimeSeconds,
+                              downTimeSeconds: try database.downTimeSeconds,
                               readTimeoutSeconds: database.databaseTimeout, logger: log.makeLogger())
         let body = scraper.scrape(format: .text004)
         Output.write(body)
@@ -68,6 +69,7 @@ struct Demo: ParsableCommand {
     func run() throws {
         let logger = log.makeLogger()
         let address = try ListenAddress(parsing: web.listenAddress)
+        let webConfig = try web.loadConfig()
         let file = try path ?? Output.temporaryDirectory() + "/cinder.sqlite"
         let demo = try DemoDatabase(path: file)
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "demo.heartbeat"))
@@ -78,7 +80,7 @@ struct Demo: ParsableCommand {
         timer.resume()
         logger.info("demo database created; one volume service stops heartbeating after 60 s",
                     metadata: ["path": "\(file)", "url": "sqlite:///\(file)"])
-        try Runner.serve(reader: SQLiteReader(path: file, timeoutSeconds: 5), downTimeSeconds: 60, timeoutSeconds: 5,
+        try Runner.serve(reader: SQLiteReader(path: file, timeoutSeconds: 5), webConfig: webConfig, downTimeSeconds: 60, timeoutSeconds: 5,
                          address: address, telemetryPath: web.telemetryPath, logger: logger,
                          databaseDescription: "sqlite:\(file)")
         timer.cancel()
@@ -86,17 +88,19 @@ struct Demo: ParsableCommand {
 }
 
 enum Runner {
-    static func serve(reader: any ServiceReader, downTimeSeconds: Int64, timeoutSeconds: Double, address: ListenAddress,
+    static func serve(reader: any ServiceReader, webConfig: WebConfig, downTimeSeconds: Int64, timeoutSeconds: Double, address: ListenAddress,
                       telemetryPath: String, logger: Logger, databaseDescription: String) throws {
         TerminationSignals.block()
         let scraper = Scraper(reader: reader, downTimeSeconds: downTimeSeconds,
                               readTimeoutSeconds: timeoutSeconds, logger: logger)
-        let server = try HTTPServer(address: address, handler: ExporterHandler(scraper: scraper, telemetryPath: telemetryPath),
-                                    logger: logger)
+        let routes = ExporterHandler(scraper: scraper, telemetryPath: telemetryPath)
+        let handler = AuthenticatingHandler(authenticator: Authenticator(users: webConfig.basicAuthUsers), inner: routes)
+        let server = try HTTPServer(address: address, tls: webConfig.tls, handler: handler, logger: logger)
         logger.info("cinder-exporter started", metadata: [
             "version": "\(BuildInfo.version)", "address": "\(ListenAddress(host: address.host, port: server.port))",
             "database": "\(databaseDescription)", "telemetry_path": "\(telemetryPath)",
-            "service_down_time": "\(downTimeSeconds)",
+            "service_down_time": "\(downTimeSeconds)", "tls": "\(webConfig.tls != nil)",
+            "basic_auth": "\(!webConfig.basicAuthUsers.isEmpty)",
         ])
         let signal = TerminationSignals.waitForTermination()
         logger.info("shutting down", metadata: ["signal": "\(signal)"])

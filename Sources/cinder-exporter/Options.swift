@@ -20,6 +20,14 @@ struct DatabaseOptions: ParsableArguments {
             help: "Seconds without a heartbeat before a service is down (cinder.conf service_down_time).")
     var serviceDownTime: Int64?
 
+    @Option(name: .customLong("cinder.config-file"),
+            help: "Read [database] connection and [DEFAULT] service_down_time from this cinder.conf; flags override it.")
+    var cinderConfigFile: String?
+
+    @Option(name: .customLong("database.password-file"),
+            help: "File holding the MySQL password (a trailing newline is ignored); replaces the password in the URL.")
+    var passwordFile: String?
+
     func validate() throws {
         guard databaseTimeout.isFinite, databaseTimeout > 0, databaseTimeout <= 3600 else {
             throw ValidationError("--database.timeout must be a number of seconds between 0 and 3600")
@@ -29,16 +37,45 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
-    /// The URL from the flag, else the environment; start-up errors name the fix.
+    /// The URL from the flag, else the environment, else cinder.conf; the
+    /// password from --database.password-file when given. Start-up errors name the fix.
     func resolvedURL() throws(ConfigurationError) -> DatabaseURL {
         let environment = getenv("CINDER_EXPORTER_DATABASE_URL").map { String(cString: $0) }
-        guard let text = databaseURL ?? environment, !text.isEmpty else {
-            throw ConfigurationError("no database: give --database.url or set CINDER_EXPORTER_DATABASE_URL")
+        let config = try cinderConfig()
+        guard let text = [databaseURL, environment, config.connection].lazy.compactMap({ $0 }).first(where: { !$0.isEmpty })
+        else {
+            throw ConfigurationError(cinderConfigFile.map { "no database: \($0) has no [database] connection; give --database.url" }
+                ?? "no database: give --database.url, set CINDER_EXPORTER_DATABASE_URL or give --cinder.config-file")
         }
-        return try DatabaseURL(parsing: text)
+        var url = try DatabaseURL(parsing: text)
+        if let passwordFile {
+            guard case .mysql(var target) = url else {
+                throw ConfigurationError("--database.password-file applies to mysql:// URLs only")
+            }
+            var bytes = try CinderConfig.readFile(passwordFile, what: "password file")
+            while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes.removeLast() }
+            target.password = String(decoding: bytes, as: UTF8.self)
+            url = .mysql(target)
+        }
+        return url
     }
 
-    var downTimeSeconds: Int64 { serviceDownTime ?? 60 }
+    /// The flag, else cinder.conf's [DEFAULT] service_down_time, else 60.
+    var downTimeSeconds: Int64 {
+        get throws(ConfigurationError) {
+            if let serviceDownTime { return serviceDownTime }
+            guard let fromConfig = try cinderConfig().serviceDownTime else { return 60 }
+            guard fromConfig > 0 else {
+                throw ConfigurationError("\(cinderConfigFile ?? "cinder.conf"): [DEFAULT] service_down_time must be a positive number of seconds")
+            }
+            return fromConfig
+        }
+    }
+
+    private func cinderConfig() throws(ConfigurationError) -> CinderConfig {
+        guard let cinderConfigFile else { return CinderConfig() }
+        return try CinderConfig.load(path: cinderConfigFile)
+    }
 }
 
 struct LogOptions: ParsableArguments {
@@ -75,6 +112,15 @@ struct WebOptions: ParsableArguments {
 
     @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
     var telemetryPath: String = "/metrics"
+
+    @Option(name: .customLong("web.config.file"),
+            help: "Prometheus exporter-toolkit web config (tls_server_config, basic_auth_users with bcrypt hashes).")
+    var configFile: String?
+
+    func loadConfig() throws(ConfigurationError) -> WebConfig {
+        guard let configFile else { return WebConfig() }
+        return try WebConfig.load(path: configFile)
+    }
 
     func validate() throws {
         guard telemetryPath.hasPrefix("/"), telemetryPath != "/", !telemetryPath.hasPrefix("/-/") else {

@@ -58,6 +58,12 @@ public final class MariaDBReader: ServiceReader {
         try result.get()
     }
 
+    /// libmariadb's messages do not hold the password; this makes sure of it.
+    static func redact(_ message: String, password: String) -> String {
+        guard !password.isEmpty else { return message }
+        return message.replacing(password, with: "***")
+    }
+
     /// The open session, connecting first when there is none.
     private func connected(_ session: inout MariaDBSession?) throws(DatabaseError) -> MariaDBSession {
         guard Self.libraryStatus == 0 else { throw DatabaseError("cannot initialise libmariadb") }
@@ -218,10 +224,8 @@ private final class MariaDBSession {
         return "\(text) (\(mysql_errno(handle)))"
     }
 
-    /// libmariadb's messages do not hold the password; this makes sure of it.
-    static func redact(_ message: String, password: String) -> String {
-        guard !password.isEmpty else { return message }
-        return message.replacing(password, with: "***")
+    private static func redact(_ message: String, password: String) -> String {
+        MariaDBReader.redact(message, password: password)
     }
 }
 
