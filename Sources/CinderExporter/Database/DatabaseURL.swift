@@ -158,12 +158,13 @@ public enum DatabaseURL: Sendable, Equatable {
     }
 
     /// The URL with its password replaced by `***`, safe for logs and errors
-    /// even when the URL is malformed.
+    /// even when the URL is malformed: with no `://`, or with an `@`, `/` or
+    /// `?` left unencoded in the password, everything from the first `:` of
+    /// the user info to the last `@` is hidden.
     public static func redact(_ text: String) -> String {
-        guard let separator = schemeSeparator(in: text),
-              let at = text[separator.upperBound...].firstIndex(of: "@") else { return text }
-        let userinfo = text[separator.upperBound..<at]
-        guard let colon = userinfo.firstIndex(of: ":") else { return text }
+        let start = schemeSeparator(in: text)?.upperBound ?? text.startIndex
+        guard let at = text[start...].lastIndex(of: "@"),
+              let colon = text[start..<at].firstIndex(of: ":") else { return text }
         return String(text[..<colon]) + ":***" + String(text[at...])
     }
 
