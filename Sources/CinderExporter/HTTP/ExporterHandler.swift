@@ -1,19 +1,27 @@
+import Dispatch
+
 /// The exporter's routes (SPEC §4): the telemetry path, `/`, `/-/healthy`,
 /// `/-/ready`; 404 for anything else, 405 for methods other than GET and HEAD.
 public struct ExporterHandler: HTTPHandler {
     public let scraper: Scraper
     public let telemetryPath: String
+    public let gzip: GzipCompressor
+    /// Bounds concurrent renders (not connections): idle or slow clients cost
+    /// a thread each, but only this many scrapes build bodies at once.
+    private let renderSlots: DispatchSemaphore
 
-    public init(scraper: Scraper, telemetryPath: String) {
+    public init(scraper: Scraper, telemetryPath: String, gzip: GzipCompressor = GzipCompressor(), maxConcurrentRenders: Int = 4) {
         self.scraper = scraper
         self.telemetryPath = telemetryPath
+        self.gzip = gzip
+        renderSlots = DispatchSemaphore(value: maxConcurrentRenders)
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         let route: () -> HTTPResponse
         switch request.path {
         case telemetryPath: route = { metrics(request) }
-        case "/": route = { landingPage() }
+        case "/": route = { compressed(LandingPage.render(scraper: scraper, telemetryPath: telemetryPath), for: request) }
         case "/-/healthy": route = { .text(200, "Healthy.\n") }
         case "/-/ready":
             route = { scraper.isReady() ? .text(200, "Ready.\n") : .text(503, "Not ready: the services table cannot be read.\n") }
@@ -28,9 +36,28 @@ public struct ExporterHandler: HTTPHandler {
     }
 
     private func metrics(_ request: HTTPRequest) -> HTTPResponse {
+        let budget = Self.scrapeBudget(request)
+        let started = Clock.monotonicSeconds()
+        let wait = budget ?? scraper.readTimeoutSeconds
+        guard renderSlots.wait(timeout: .now() + .nanoseconds(Int(wait * 1e9))) == .success else {
+            return .text(503, "Too many concurrent scrapes.\n")
+        }
+        defer { renderSlots.signal() }
+        let remaining = budget.map { max(0.05, $0 - (Clock.monotonicSeconds() - started)) }
         let format = ExpositionFormat.negotiate(accept: request.headers["accept"])
-        let body = scraper.scrape(format: format, timeoutSeconds: Self.scrapeBudget(request))
-        return HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body)
+        let body = scraper.scrape(format: format, timeoutSeconds: remaining)
+        return compressed(HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body), for: request)
+    }
+
+    /// gzip when the client asks for it; `Vary` either way, for caches.
+    private func compressed(_ response: HTTPResponse, for request: HTTPRequest) -> HTTPResponse {
+        var response = response
+        response.headers.append(("Vary", "Accept-Encoding"))
+        if GzipCompressor.accepts(request.headers["accept-encoding"]), let body = gzip.compress(response.body) {
+            response.body = body
+            response.headers.append(("Content-Encoding", "gzip"))
+        }
+        return response
     }
 
     /// Prometheus says how long it will wait; answer half a second before that.
@@ -38,37 +65,5 @@ public struct ExporterHandler: HTTPHandler {
         guard let text = request.headers["x-prometheus-scrape-timeout-seconds"],
               let seconds = Double(text), seconds.isFinite, seconds > 0 else { return nil }
         return max(0.05, seconds - 0.5)
-    }
-
-    private func landingPage() -> HTTPResponse {
-        let html = """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>cinder-exporter</title></head>
-            <body><h1>cinder-exporter \(HTML.escape(BuildInfo.version))</h1>
-            <p>Cinder service state, read from the Cinder database.</p>
-            <ul><li><a href="\(HTML.escape(telemetryPath))">Metrics</a></li>
-            <li><a href="/-/healthy">Health</a></li><li><a href="/-/ready">Readiness</a></li></ul>
-            </body></html>
-
-            """
-        return HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(html.utf8))
-    }
-}
-
-enum HTML {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
     }
 }

@@ -66,7 +66,7 @@ public final class HTTPServer: Sendable {
             firstRequestSeconds: limits.requestReadTimeoutSeconds, idleSeconds: Double(limits.idleTimeoutSeconds))
         let context = Unmanaged.passRetained(Context(handler: handler, logger: logger, deadlines: deadlines))
         self.context = context
-        HTTPServer.errorLogger.withLock { $0 = logger }
+        HTTPServer.errorLogger.withLock { $0 = (logger, false) }
         tlsStrings = tls.map { TLSStrings(key: strdup($0.keyPEM), certificate: strdup($0.certificatePEM), priorities: strdup($0.priorities)) }
 
         var options: [MHD_OptionItem] = [
@@ -104,6 +104,7 @@ public final class HTTPServer: Sendable {
             throw ConfigurationError("cannot start the HTTP server on \(address)\(tls == nil ? "" : " with TLS") (see the log line before this one)")
         }
         daemon = Mutex(started)
+        HTTPServer.errorLogger.withLock { $0.running = true }
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "cinder-exporter.http.sweeper"))
         timer.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250))
         timer.setEventHandler { deadlines.closeExpired() }
@@ -137,14 +138,18 @@ public final class HTTPServer: Sendable {
 
     // MARK: C callbacks (nonisolated statics: they run on libmicrohttpd's threads)
 
-    /// Where libmicrohttpd's own error lines go (one daemon per process in practice).
-    private static let errorLogger = Mutex<Logger?>(nil)
+    /// Where libmicrohttpd's own error lines go (one daemon per process in
+    /// practice). Before the daemon runs they explain a failed start (error);
+    /// afterwards they are per-connection noise from clients (debug).
+    private static let errorLogger = Mutex<(logger: Logger?, running: Bool)>((nil, false))
 
     private static let logLine: cinder_mhd_line_logger = { line in
         guard let line else { return }
         var text = String(cString: line)
         while text.last == "\n" { text.removeLast() }
-        errorLogger.withLock { $0?.warning("libmicrohttpd", metadata: ["message": "\(text)"]) }
+        errorLogger.withLock { state in
+            state.logger?.log(level: state.running ? .debug : .error, "libmicrohttpd", metadata: ["message": "\(text)"])
+        }
     }
 
     /// A marker for "this request has been seen once": answering on the second

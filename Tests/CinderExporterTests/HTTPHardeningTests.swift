@@ -1,0 +1,175 @@
+@testable import CinderExporter
+import Foundation
+import Logging
+import XCTest
+
+/// SPEC §4 on a real libmicrohttpd server: gzip, OpenMetrics, TLS, basic auth,
+/// timeouts, and hostile clients.
+final class HTTPHardeningTests: XCTestCase {
+    func makeDatabase(services: Int = 3) throws -> TestDatabase {
+        let db = try TestDatabase()
+        let now = Clock.nowMicros()
+        for index in 0..<services {
+            try db.insert(["host": .text("host-\(index)@lvm"), "binary": .text("cinder-volume"),
+                           "availability_zone": .text("nova"), "report_count": .integer(Int64(index)),
+                           "updated_at": .text(TestDatabase.text(now - Int64(index) * 30_000_000)),
+                           "disabled": .integer(index == 2 ? 1 : 0),
+                           "disabled_reason": index == 2 ? .text("<b>maintenance</b> & \"tests\"") : .null])
+        }
+        return db
+    }
+
+    func serviceLines(_ text: String) -> [String] {
+        text.split(separator: "\n").map(String.init).filter { $0.hasPrefix("cinder_service_") && !$0.contains("heartbeat_age") }
+    }
+
+    func testGzipWhenAskedAndIdentityOtherwise() throws {
+        let db = try makeDatabase()
+        let fixture = try ExporterFixture(databasePath: db.path)
+        let client = try HTTPTestClient(port: fixture.port)
+        let plain = try client.request("GET", "/metrics")
+        XCTAssertNil(plain.headers["content-encoding"])
+        XCTAssertEqual(plain.headers["vary"], "Accept-Encoding")
+        let zipped = try client.request("GET", "/metrics", headers: ["Accept-Encoding": "gzip, deflate"])
+        XCTAssertEqual(zipped.headers["content-encoding"], "gzip")
+        XCTAssertEqual(Array(zipped.body.prefix(2)), [0x1f, 0x8b])
+        let directory = try Tools.temporaryDirectory()
+        try Data(zipped.body).write(to: URL(fileURLWithPath: directory + "/body.gz"))
+        let unzipped = try ProcessResult.run(try Tools.require("gzip"), ["-dc", directory + "/body.gz"])
+        XCTAssertEqual(unzipped.status, 0)
+        XCTAssertEqual(serviceLines(unzipped.stdout), serviceLines(plain.text))
+        XCTAssertLessThan(zipped.body.count, plain.body.count)
+        let refused = try client.request("GET", "/metrics", headers: ["Accept-Encoding": "gzip;q=0, identity"])
+        XCTAssertNil(refused.headers["content-encoding"])
+    }
+
+    func testOpenMetricsPassesAStrictParser() throws {
+        let db = try makeDatabase()
+        let fixture = try ExporterFixture(databasePath: db.path)
+        let response = try HTTPTestClient.get(port: fixture.port, "/metrics", headers: [
+            "Accept": "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+        ])
+        XCTAssertEqual(response.headers["content-type"], "application/openmetrics-text; version=1.0.0; charset=utf-8")
+        XCTAssertTrue(response.text.hasSuffix("# EOF\n"))
+        let directory = try Tools.temporaryDirectory()
+        try Data(response.body).write(to: URL(fileURLWithPath: directory + "/om.txt"))
+        let families = try Tools.runPython("""
+            import sys
+            from prometheus_client.openmetrics.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(open(sys.argv[1]).read()):
+                print(family.name, family.type, len(family.samples))
+            """, [directory + "/om.txt"])
+        XCTAssertTrue(families.contains("cinder_service_up gauge 3"), families)
+        XCTAssertTrue(families.contains("cinder_exporter_scrape_errors counter 1"), families)
+        XCTAssertTrue(families.contains("cinder_service info 3"), families)
+    }
+
+    func testTLSAndBasicAuth() throws {
+        let db = try makeDatabase()
+        let directory = try Tools.temporaryDirectory()
+        let (cert, _) = try Tools.makeCertificate(in: directory)
+        let hash = "$2b$10$0123456789abcdefghijke9ORJj3oxHORehl3kCDiTb7DE.M1QRDi"  // "secret"
+        let yaml = """
+            tls_server_config:
+              cert_file: cert.pem
+              key_file: key.pem
+            basic_auth_users:
+              alice: \(hash)
+            """
+        try yaml.write(toFile: directory + "/web.yml", atomically: true, encoding: .utf8)
+        let config = try WebConfig.load(path: directory + "/web.yml")
+        let scraper = Scraper(reader: SQLiteReader(path: db.path, timeoutSeconds: 2), downTimeSeconds: 60,
+                              readTimeoutSeconds: 2, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let handler = AuthenticatingHandler(authenticator: Authenticator(users: config.basicAuthUsers),
+                                            inner: ExporterHandler(scraper: scraper, telemetryPath: "/metrics"))
+        let server = try HTTPServer(address: ListenAddress(host: "127.0.0.1", port: 0), tls: config.tls, handler: handler,
+                                    logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        defer { server.stop() }
+        let curl = try Tools.require("curl")
+        func status(_ extra: [String], path: String = "/metrics") throws -> (code: String, headers: String) {
+            let result = try ProcessResult.run(curl, ["-s", "-o", "/dev/null", "-D", "-", "-w", "%{http_code}", "--cacert", cert,
+                                                      "--max-time", "10"] + extra + ["https://127.0.0.1:\(server.port)\(path)"])
+            return (String(result.stdout.suffix(3)), result.stdout)
+        }
+        let missing = try status([])
+        XCTAssertEqual(missing.code, "401")
+        XCTAssertTrue(missing.headers.lowercased().contains("www-authenticate: basic realm=\"cinder-exporter\""), missing.headers)
+        XCTAssertEqual(try status(["-u", "alice:wrong"]).code, "401")
+        XCTAssertEqual(try status(["-u", "bob:secret"]).code, "401")
+        XCTAssertEqual(try status(["-u", "alice:secret"]).code, "200")
+        XCTAssertEqual(try status(["-u", "alice:secret"]).code, "200", "cached check")
+        XCTAssertEqual(try status([], path: "/-/healthy").code, "401", "health follows the same auth")
+        XCTAssertEqual(try status([], path: "/").code, "401", "so does the landing page")
+        XCTAssertEqual(try status(["-u", "alice:secret", "--tlsv1.2", "--tls-max", "1.2"]).code, "200")
+        XCTAssertEqual(try status(["-u", "alice:secret", "--tlsv1.1", "--tls-max", "1.1"]).code, "000", "TLS 1.1 is refused")
+        // Plain HTTP to the TLS port gets no answer.
+        XCTAssertNotEqual(try ProcessResult.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+                                                       "http://127.0.0.1:\(server.port)/metrics"]).stdout, "200")
+    }
+
+    func testTLS13OnlyRefusesTLS12() throws {
+        let db = try makeDatabase()
+        let directory = try Tools.temporaryDirectory()
+        let (cert, _) = try Tools.makeCertificate(in: directory)
+        try "tls_server_config:\n  cert_file: \(directory)/cert.pem\n  key_file: \(directory)/key.pem\n  min_version: TLS13\n"
+            .write(toFile: directory + "/web.yml", atomically: true, encoding: .utf8)
+        let config = try WebConfig.load(path: directory + "/web.yml")
+        let logger = Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })
+        let scraper = Scraper(reader: SQLiteReader(path: db.path, timeoutSeconds: 2), downTimeSeconds: 60, readTimeoutSeconds: 2, logger: logger)
+        let server = try HTTPServer(address: ListenAddress(host: "127.0.0.1", port: 0), tls: config.tls,
+                                    handler: ExporterHandler(scraper: scraper, telemetryPath: "/metrics"), logger: logger)
+        defer { server.stop() }
+        let curl = try Tools.require("curl")
+        let url = "https://127.0.0.1:\(server.port)/metrics"
+        XCTAssertEqual(try ProcessResult.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", cert, "--tlsv1.3", url]).stdout, "200")
+        XCTAssertEqual(try ProcessResult.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", cert, "--tls-max", "1.2", url]).stdout, "000")
+    }
+
+    func testMalformedWebConfigStopsStartUp() throws {
+        let directory = try Tools.temporaryDirectory()
+        let cases = [
+            ("bad.yml", "basic_auth_users: [unclosed", "not valid YAML"),
+            ("unknown.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Any\n", "unsupported"),
+            ("plain.yml", "basic_auth_users:\n  alice: secret\n", "bcrypt"),
+            ("nocert.yml", "tls_server_config:\n  cert_file: /nonexistent.pem\n  key_file: /nonexistent.key\n", "cannot read"),
+            ("tls10.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS10\n", "TLS10"),
+            ("typo.yml", "basic_auth_user:\n  alice: x\n", "unsupported key"),
+        ]
+        for (name, text, needle) in cases {
+            try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+            let result = try ProcessResult.run(TestPaths.exporterBinary, [
+                "--database.url", "sqlite:////nonexistent.sqlite", "--web.listen-address", "127.0.0.1:0",
+                "--web.config.file", directory + "/" + name,
+            ])
+            XCTAssertEqual(result.status, 2, "\(name): \(result.stderr)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(name): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(needle), "\(name): \(result.stderr)")
+            XCTAssertFalse(result.stderr.contains("secret"), "\(name) leaked a password: \(result.stderr)")
+        }
+        let missing = try ProcessResult.run(TestPaths.exporterBinary, [
+            "--database.url", "sqlite:////x", "--web.config.file", directory + "/none.yml"])
+        XCTAssertEqual(missing.status, 2)
+    }
+
+    /// Prometheus's scrape timeout bounds the wait on a locked database.
+    func testScrapeTimeoutHeaderBoundsTheWait() throws {
+        let db = try makeDatabase()
+        let fixture = try ExporterFixture(databasePath: db.path, timeoutSeconds: 30)
+        try db.execute("PRAGMA locking_mode = EXCLUSIVE")
+        try db.execute("BEGIN EXCLUSIVE")
+        try db.execute("UPDATE services SET report_count = report_count + 1")
+        let started = Date()
+        let response = try HTTPTestClient.get(port: fixture.port, "/metrics", headers: ["X-Prometheus-Scrape-Timeout-Seconds": "1.5"])
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(ParsedExposition(response.text).value("cinder_exporter_database_up"), "0")
+        XCTAssertGreaterThan(elapsed, 0.8)
+        XCTAssertLessThan(elapsed, 1.5, "answered before Prometheus gives up")
+        try db.execute("COMMIT")
+        // Exclusive locking mode keeps the lock past COMMIT until the next read.
+        try db.execute("PRAGMA locking_mode = NORMAL")
+        try db.execute("SELECT count(*) FROM services")
+        _ = try fixture.metrics()  // the read in flight finishes; the next one succeeds
+        XCTAssertEqual(try fixture.metrics().value("cinder_exporter_database_up"), "1")
+    }
+}
