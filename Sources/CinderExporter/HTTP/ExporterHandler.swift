@@ -38,14 +38,15 @@ public struct ExporterHandler: HTTPHandler {
     private func metrics(_ request: HTTPRequest) -> HTTPResponse {
         let budget = Self.scrapeBudget(request)
         let started = Clock.monotonicSeconds()
-        let wait = budget ?? scraper.readTimeoutSeconds
-        guard renderSlots.wait(timeout: .now() + .nanoseconds(Int(wait * 1e9))) == .success else {
+        // Every scrape joins the read in flight; only rendering is bounded.
+        let outcome = scraper.read(timeoutSeconds: budget)
+        let remaining = max(0.05, (budget ?? scraper.readTimeoutSeconds) - (Clock.monotonicSeconds() - started))
+        guard renderSlots.wait(timeout: .now() + .nanoseconds(Int(remaining * 1e9))) == .success else {
             return .text(503, "Too many concurrent scrapes.\n")
         }
         defer { renderSlots.signal() }
-        let remaining = budget.map { max(0.05, $0 - (Clock.monotonicSeconds() - started)) }
         let format = ExpositionFormat.negotiate(accept: request.headers["accept"])
-        let body = scraper.scrape(format: format, timeoutSeconds: remaining)
+        let body = scraper.render(outcome, format: format, startedAt: started)
         return compressed(HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body), for: request)
     }
 

@@ -102,7 +102,12 @@ public final class Scraper: Sendable {
     /// exporter-wide families only, with database_up 0.
     public func scrape(format: ExpositionFormat, timeoutSeconds: Double? = nil) -> [UInt8] {
         let started = Clock.monotonicSeconds()
-        let outcome = read(timeoutSeconds: timeoutSeconds)
+        return render(read(timeoutSeconds: timeoutSeconds), format: format, startedAt: started)
+    }
+
+    /// Renders one read's outcome. Kept apart from `read` so that the HTTP
+    /// side can bound concurrent renders without serialising reads.
+    public func render(_ outcome: ReadOutcome, format: ExpositionFormat, startedAt started: Double) -> [UInt8] {
         var writer = ExpositionWriter(format: format, capacity: 4096)
         var duplicates = 0
         if case .success(let snapshot) = outcome.snapshot {
