@@ -6,7 +6,8 @@ import Glibc
 /// A tiny blocking HTTP/1.1 client over a real TCP socket, so tests see exactly
 /// what libmicrohttpd sends (status, headers, body, keep-alive) with no client
 /// library in between.
-final class HTTPTestClient {
+/// Each client is used by one thread at a time (tests hand it to exactly one).
+final class HTTPTestClient: @unchecked Sendable {
     struct Response {
         let status: Int
         let headers: [String: String]  // names lower-cased
