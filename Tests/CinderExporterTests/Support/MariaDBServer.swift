@@ -90,7 +90,22 @@ final class MariaDBServer {
     /// Freezes (SIGSTOP) or thaws (SIGCONT) the server: it keeps its sockets but answers nothing.
     func pause(_ paused: Bool) {
         guard let process, process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, paused ? SIGSTOP : SIGCONT)
+        let pid = process.processIdentifier
+        Foundation.kill(pid, paused ? SIGSTOP : SIGCONT)
+        guard paused else { return }
+        // kill() only queues the signal: a thread already on a CPU may still
+        // answer one query. Wait until every thread is stopped ('T').
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            let stopped = tasks.allSatisfy { task in
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return true }
+                return stat[stat.index(close, offsetBy: 2)] == "T"
+            }
+            if !tasks.isEmpty, stopped { return }
+            usleep(1_000)
+        }
     }
 
     /// Ends the server and removes its directory.
