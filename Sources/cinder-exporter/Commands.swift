@@ -8,7 +8,7 @@ struct CinderExporterCommand: ParsableCommand {
         commandName: "cinder-exporter",
         abstract: "Prometheus exporter for OpenStack Cinder service state, read from the Cinder database.",
         version: "cinder-exporter \(BuildInfo.version) (revision \(BuildInfo.revision))",
-        subcommands: [Serve.self, MetricsCommand.self, Demo.self],
+        subcommands: [Serve.self, MetricsCommand.self, Services.self, Demo.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -49,6 +49,46 @@ struct MetricsCommand: ParsableCommand {
         let body = scraper.scrape(format: .text004)
         Output.write(body)
         if scraper.errorsTotal > 0 { throw ExitCode(1) }
+    }
+}
+
+/// `cinder service-list` straight from the database, for when the API is down.
+/// Exit 0 when every enabled service is up, 1 when one is down, 2 on bad
+/// input or an unreadable database.
+struct Services: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "services",
+        abstract: "Print the table `cinder service-list` would show, straight from the database.",
+        discussion: "Exit status: 0 when every enabled service is up, 1 when one is down, 2 on bad input or an unreadable database.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "table or json.")
+    var format: Format = .table
+
+    @Option(help: "Only this host, matched as Cinder's API does (X also matches X@backend and X#pool).")
+    var host: String?
+
+    @Option(help: "Only this binary, e.g. cinder-volume.")
+    var binary: String?
+
+    func run() throws {
+        let url = try database.resolvedURL()
+        let downTime = try database.downTimeSeconds
+        let reader = ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout)
+        let rows: [ServiceRow]
+        do {
+            rows = try reader.readRows()
+        } catch {
+            throw ConfigurationError("cannot read the services table from \(url.logDescription): \(error.message)")
+        }
+        // One clock reading for the whole table, as Cinder's API does.
+        let listing = ServiceListing(rows: rows, nowMicros: Clock.nowMicros(), downTimeSeconds: downTime,
+                                     host: host, binary: binary)
+        Output.write(Array((format == .json ? listing.json() : listing.table()).utf8))
+        if listing.enabledServiceDown { throw ExitCode(1) }
     }
 }
 

@@ -15,6 +15,7 @@ if arguments == ["--help"] || arguments == ["-h"] {
         SUBCOMMANDS:
           serve (default)   Serve metrics over HTTP.
           metrics           Print one exposition to stdout and exit (1 when the table cannot be read).
+          services          Print the table `cinder service-list` would show, straight from the database.
           demo              Serve metrics for a simulated Cinder database (no Cinder needed).
         See 'cinder-exporter help <subcommand>' for each one's flags.
         """)

@@ -27,7 +27,7 @@ enum LandingPage {
             <html lang="en"><head><meta charset="utf-8"><title>cinder-exporter</title>
             <style>
             body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}
-            td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
+            td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;white-space:nowrap}
             tr.up td.state{background:#c8f7c5}tr.down td.state{background:#f7c5c5;font-weight:bold}
             </style></head>
             <body><h1>cinder-exporter</h1>

@@ -65,23 +65,7 @@ public struct StderrLogHandler: LogHandler {
     }
 
     /// JSON string escaping (also valid inside logfmt's quotes).
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { JSONText.escape(text) }
 }
 
 /// Unbuffered writes to fd 2 (the C `stderr` global is not concurrency-safe in Swift 6).
