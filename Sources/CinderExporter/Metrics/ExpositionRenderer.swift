@@ -24,50 +24,63 @@ public enum ExpositionRenderer {
     public static func renderServices(_ snapshot: ServiceSnapshot, into writer: inout ExpositionWriter) {
         let services = snapshot.services
         // Each service's label block is escaped once and reused by every family.
-        let labels = services.map { state in
-            ExpositionWriter.labelBlock([
-                ("host", state.row.host), ("binary", state.row.binary),
-                ("zone", state.row.zone), ("cluster", state.row.cluster),
-            ])
+        var blocks = LabelBlocks(blocks: services.count, bytesPerBlock: 96)
+        for state in services {
+            blocks.pair("host", state.row.host)
+            blocks.pair("binary", state.row.binary)
+            blocks.pair("zone", state.row.zone)
+            blocks.pair("cluster", state.row.cluster)
+            blocks.finish()
         }
         writer.family(Metrics.serviceUp)
-        for (state, block) in zip(services, labels) {
-            writer.sample(Metrics.serviceUp, labels: block, value: Int64(state.isUp ? 1 : 0))
+        let up = sampleName(Metrics.serviceUp)
+        for (index, state) in services.enumerated() {
+            writer.sample(up, blocks, index, value: Int64(state.isUp ? 1 : 0))
         }
         writer.family(Metrics.heartbeatAge)
-        for (state, block) in zip(services, labels) {
-            if let age = state.heartbeatAgeMicros {
-                writer.sample(Metrics.heartbeatAge, labels: block, value: seconds(age))
+        let age = sampleName(Metrics.heartbeatAge)
+        for (index, state) in services.enumerated() {
+            if let micros = state.heartbeatAgeMicros {
+                writer.sample(age, blocks, index, value: seconds(micros))
             }
         }
         writer.family(Metrics.lastHeartbeat)
-        for (state, block) in zip(services, labels) {
-            if let last = state.row.lastHeartbeat {
-                writer.sample(Metrics.lastHeartbeat, labels: block, value: seconds(last))
+        let last = sampleName(Metrics.lastHeartbeat)
+        for (index, state) in services.enumerated() {
+            if let micros = state.row.lastHeartbeat {
+                writer.sample(last, blocks, index, value: seconds(micros))
             }
         }
         writer.family(Metrics.reports)
-        for (state, block) in zip(services, labels) {
+        let reports = sampleName(Metrics.reports)
+        for (index, state) in services.enumerated() {
             if let count = state.row.reportCount {
-                writer.sample(Metrics.reports, labels: block, value: count)
+                writer.sample(reports, blocks, index, value: count)
             }
         }
         writer.family(Metrics.disabled)
-        for (state, block) in zip(services, labels) {
-            writer.sample(Metrics.disabled, labels: block, value: Int64(state.row.disabled ? 1 : 0))
+        let disabled = sampleName(Metrics.disabled)
+        for (index, state) in services.enumerated() {
+            writer.sample(disabled, blocks, index, value: Int64(state.row.disabled ? 1 : 0))
         }
         writer.family(Metrics.serviceInfo)
-        for state in services {
+        let info = sampleName(Metrics.serviceInfo)
+        for (index, state) in services.enumerated() {
             let row = state.row
-            let block = ExpositionWriter.labelBlock([
-                ("host", row.host), ("binary", row.binary), ("zone", row.zone), ("cluster", row.cluster),
-                ("topic", row.topic), ("disabled_reason", row.disabledReason),
-                ("replication_status", row.replicationStatus), ("active_backend_id", row.activeBackendID),
-                ("frozen", row.frozen ? "true" : "false"),
-                ("rpc_version", row.rpcVersion), ("object_version", row.objectVersion),
-            ])
-            writer.sample(Metrics.serviceInfo, labels: block, value: Int64(1))
+            writer.startExtendedSample(info, blocks, index)
+            writer.extraLabel("topic", row.topic)
+            writer.extraLabel("disabled_reason", row.disabledReason)
+            writer.extraLabel("replication_status", row.replicationStatus)
+            writer.extraLabel("active_backend_id", row.activeBackendID)
+            writer.extraLabel("frozen", row.frozen ? "true" : "false")
+            writer.extraLabel("rpc_version", row.rpcVersion)
+            writer.extraLabel("object_version", row.objectVersion)
+            writer.finishExtendedSample(value: 1)
         }
+    }
+
+    private static func sampleName(_ family: MetricFamily) -> [UInt8] {
+        Array(family.sampleName.utf8)
     }
 
     public static func renderExporter(_ state: ExporterState, into writer: inout ExpositionWriter) {

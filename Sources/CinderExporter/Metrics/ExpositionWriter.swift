@@ -1,14 +1,17 @@
 /// Writes a Prometheus exposition straight into bytes: HELP/TYPE lines, label
 /// sets with the format's escaping, and numbers in their shortest exact form.
-public struct ExpositionWriter {
-    public private(set) var bytes: [UInt8]
+/// Noncopyable: it owns the buffer the exposition is written into.
+public struct ExpositionWriter: ~Copyable {
+    private var buffer: ByteBuffer
     public let format: ExpositionFormat
 
     public init(format: ExpositionFormat, capacity: Int = 4096) {
         self.format = format
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        buffer = ByteBuffer(capacity: capacity)
     }
+
+    /// The exposition written so far.
+    public var bytes: [UInt8] { buffer.array }
 
     public mutating func family(_ family: MetricFamily) {
         // OpenMetrics names the family without the counter/info suffix; the
@@ -26,42 +29,82 @@ public struct ExpositionWriter {
             name = family.sampleName
             type = family.kind.rawValue
         }
-        append("# HELP ")
-        append(name)
-        bytes.append(UInt8(ascii: " "))
-        append(family.help)
-        append("\n# TYPE ")
-        append(name)
-        bytes.append(UInt8(ascii: " "))
-        append(type)
-        bytes.append(UInt8(ascii: "\n"))
+        buffer.append("# HELP ")
+        buffer.append(name)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(family.help)
+        buffer.append("\n# TYPE ")
+        buffer.append(name)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(type)
+        buffer.append(UInt8(ascii: "\n"))
     }
 
     /// A sample with a label block already rendered by `labelBlock`.
     public mutating func sample(_ family: MetricFamily, labels: [UInt8] = [], value: Int64) {
         sampleStart(family, labels)
-        append(String(value))
-        bytes.append(UInt8(ascii: "\n"))
+        buffer.appendInteger(value)
+        buffer.append(UInt8(ascii: "\n"))
     }
 
     public mutating func sample(_ family: MetricFamily, labels: [UInt8] = [], value: Double) {
         sampleStart(family, labels)
-        append(Self.format(value))
-        bytes.append(UInt8(ascii: "\n"))
+        buffer.append(Self.format(value))
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
+    /// A sample labelled with block `index` of `blocks`; `name` is the family's
+    /// sample name as bytes (computed once per family, not per sample).
+    mutating func sample(_ name: [UInt8], _ blocks: borrowing LabelBlocks, _ index: Int, value: Int64) {
+        buffer.append(name)
+        blocks.copy(index, into: &buffer)
+        buffer.append(UInt8(ascii: " "))
+        buffer.appendInteger(value)
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
+    mutating func sample(_ name: [UInt8], _ blocks: borrowing LabelBlocks, _ index: Int, value: Double) {
+        buffer.append(name)
+        blocks.copy(index, into: &buffer)
+        buffer.append(UInt8(ascii: " "))
+        buffer.append(Self.format(value))
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
+    /// Starts a sample whose labels are block `index` of `blocks` followed by
+    /// more pairs (the info series: service labels plus descriptive ones): call
+    /// `extraLabel` for each, then `finishExtendedSample`. The block must hold
+    /// at least one pair.
+    mutating func startExtendedSample(_ name: [UInt8], _ blocks: borrowing LabelBlocks, _ index: Int) {
+        buffer.append(name)
+        blocks.copy(index, into: &buffer, closed: false)
+    }
+
+    /// `,name="value"`, escaped.
+    mutating func extraLabel(_ name: StaticString, _ value: String) {
+        buffer.append(UInt8(ascii: ","))
+        buffer.append(name)
+        buffer.append(UInt8(ascii: "="))
+        buffer.append(UInt8(ascii: "\""))
+        buffer.appendEscaped(value)
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    mutating func finishExtendedSample(value: Int64) {
+        buffer.append(UInt8(ascii: "}"))
+        buffer.append(UInt8(ascii: " "))
+        buffer.appendInteger(value)
+        buffer.append(UInt8(ascii: "\n"))
     }
 
     public mutating func end() {
-        if format == .openMetrics { append("# EOF\n") }
+        if format == .openMetrics { buffer.append("# EOF\n" as StaticString) }
     }
 
     private mutating func sampleStart(_ family: MetricFamily, _ labels: [UInt8]) {
-        append(family.sampleName)
-        bytes.append(contentsOf: labels)
-        bytes.append(UInt8(ascii: " "))
-    }
-
-    private mutating func append(_ text: String) {
-        bytes.append(contentsOf: text.utf8)
+        buffer.append(family.sampleName)
+        buffer.append(labels)
+        buffer.append(UInt8(ascii: " "))
     }
 
     /// `{name="value",...}` with `\\`, `\"` and `\n` escaped; empty pairs list
@@ -72,24 +115,17 @@ public struct ExpositionWriter {
 
     public static func labelBlock(_ pairs: [(String, String)]) -> [UInt8] {
         guard !pairs.isEmpty else { return [] }
-        var out: [UInt8] = [UInt8(ascii: "{")]
+        var out = ByteBuffer(capacity: 256)
         for (index, (name, value)) in pairs.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: name.utf8)
+            out.append(index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            out.append(name)
             out.append(UInt8(ascii: "="))
             out.append(UInt8(ascii: "\""))
-            for byte in value.utf8 {
-                switch byte {
-                case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
-                case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
-                case UInt8(ascii: "\n"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-                default: out.append(byte)
-                }
-            }
+            out.appendEscaped(value)
             out.append(UInt8(ascii: "\""))
         }
         out.append(UInt8(ascii: "}"))
-        return out
+        return out.array
     }
 
     /// Shortest text that parses back to the same double (Swift's description
@@ -98,5 +134,43 @@ public struct ExpositionWriter {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
         return value.description
+    }
+}
+
+/// The label blocks of many series, escaped once into one buffer (no array per
+/// service): block `i` is `{name="value",...}` for the i-th `finish()`.
+struct LabelBlocks: ~Copyable {
+    private var buffer: ByteBuffer
+    private var ends: [Int] = []
+    private var isOpen = false
+
+    init(blocks: Int, bytesPerBlock: Int) {
+        buffer = ByteBuffer(capacity: blocks * bytesPerBlock)
+        ends.reserveCapacity(blocks)
+    }
+
+    mutating func pair(_ name: StaticString, _ value: String) {
+        buffer.append(isOpen ? UInt8(ascii: ",") : UInt8(ascii: "{"))
+        isOpen = true
+        buffer.append(name)
+        buffer.append(UInt8(ascii: "="))
+        buffer.append(UInt8(ascii: "\""))
+        buffer.appendEscaped(value)
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    /// Ends the current block (an empty one when no pair was added).
+    mutating func finish() {
+        if isOpen { buffer.append(UInt8(ascii: "}")) }
+        isOpen = false
+        ends.append(buffer.count)
+    }
+
+    /// Copies block `index`; without its closing brace when `closed` is false.
+    func copy(_ index: Int, into out: inout ByteBuffer, closed: Bool = true) {
+        let start = index == 0 ? 0 : ends[index - 1]
+        var end = ends[index]
+        if !closed, end > start { end -= 1 }
+        out.append(buffer, start..<end)
     }
 }

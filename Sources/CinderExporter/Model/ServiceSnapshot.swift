@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The four labels that identify one service's series.
 public struct ServiceLabels: Hashable, Sendable, Comparable {
     public let host: String
@@ -28,30 +32,20 @@ public struct ServiceSnapshot: Sendable {
     public let downTimeMicros: Int64
     /// One state per label set, sorted by binary, host, zone, cluster.
     public let services: [ServiceState]
-    /// Rows dropped because another row had the same label set.
+    /// Rows dropped because another row had the same label set, in the order a
+    /// row-by-row pass over `rows` drops them.
     public let droppedDuplicates: [ServiceRow]
 
     public init(rows: [ServiceRow], nowMicros: Int64, downTimeMicros: Int64) {
         self.nowMicros = nowMicros
         self.downTimeMicros = downTimeMicros
-        var kept: [ServiceLabels: ServiceState] = [:]
-        kept.reserveCapacity(rows.count)
-        var dropped: [ServiceRow] = []
-        for row in rows {
-            let state = ServiceState(row: row, nowMicros: nowMicros, downTimeMicros: downTimeMicros)
-            let key = ServiceLabels(row)
-            if let existing = kept[key] {
-                if Self.isPreferred(state.row, over: existing.row) {
-                    kept[key] = state
-                    dropped.append(existing.row)
-                } else {
-                    dropped.append(row)
-                }
-            } else {
-                kept[key] = state
-            }
-        }
-        services = kept.sorted { $0.key < $1.key }.map(\.value)
+        // Label sets are equal when their strings are (Swift's `==`, canonical
+        // equivalence). For ASCII that is byte equality, so sorting by bytes puts
+        // duplicates side by side and no hashing is needed.
+        let (kept, dropped) = rows.allSatisfy(LabelOrder.hasASCIILabels)
+            ? Self.reduceSorted(rows)
+            : Self.reduceHashed(rows)
+        services = kept.map { ServiceState(row: rows[$0], nowMicros: nowMicros, downTimeMicros: downTimeMicros) }
         droppedDuplicates = dropped
     }
 
@@ -64,5 +58,142 @@ public struct ServiceSnapshot: Sendable {
         case (nil, _?): return false
         default: return a.id > b.id
         }
+    }
+
+    /// ASCII labels: sort positions by label bytes (input order within a label
+    /// set), then keep the preferred row of each run of equal label sets.
+    private static func reduceSorted(_ rows: [ServiceRow]) -> (kept: [Int], dropped: [ServiceRow]) {
+        let keys = SortKeys(rows)
+        var order = Array(rows.indices)
+        order.sort { a, b in
+            let c = keys.compare(a, b)
+            return c != 0 ? c < 0 : a < b
+        }
+        var kept: [Int] = []
+        kept.reserveCapacity(rows.count)
+        // (position of the row whose arrival dropped it, dropped row)
+        var drops: [(Int, Int)] = []
+        var start = 0
+        while start < order.count {
+            var best = order[start]
+            var end = start + 1
+            while end < order.count, keys.compare(order[end], best) == 0 {
+                let next = order[end]
+                if isPreferred(rows[next], over: rows[best]) {
+                    drops.append((next, best))
+                    best = next
+                } else {
+                    drops.append((next, next))
+                }
+                end += 1
+            }
+            kept.append(best)
+            start = end
+        }
+        drops.sort { $0.0 < $1.0 }
+        return (kept, drops.map { rows[$0.1] })
+    }
+
+    /// Any labels: one pass with a dictionary keyed by label set (Swift string
+    /// equality), then sorted by `ServiceLabels.<`. Rare, so kept simple.
+    private static func reduceHashed(_ rows: [ServiceRow]) -> (kept: [Int], dropped: [ServiceRow]) {
+        var kept: [ServiceLabels: Int] = [:]
+        kept.reserveCapacity(rows.count)
+        var dropped: [ServiceRow] = []
+        for (index, row) in rows.enumerated() {
+            let key = ServiceLabels(row)
+            if let existing = kept[key] {
+                if isPreferred(row, over: rows[existing]) {
+                    kept[key] = index
+                    dropped.append(rows[existing])
+                } else {
+                    dropped.append(row)
+                }
+            } else {
+                kept[key] = index
+            }
+        }
+        let sorted = kept.sorted { $0.key < $1.key }
+        return (sorted.map(\.value), dropped)
+    }
+}
+
+/// The label sets of all rows (binary, host, zone, cluster) copied once into
+/// one byte buffer, so that the n·log n comparisons of the sort are memcmp's
+/// of slices instead of String accesses. Immutable after init (`let` storage:
+/// no exclusivity checks in the comparator).
+private final class SortKeys {
+    private let bytes: UnsafeMutablePointer<UInt8>
+    /// Field `f` of row `r` is bytes[bounds[4r + f] ..< bounds[4r + f + 1]].
+    private let bounds: UnsafeMutablePointer<Int>
+
+    init(_ rows: [ServiceRow]) {
+        var total = 0
+        for row in rows {
+            total += row.binary.utf8.count + row.host.utf8.count + row.zone.utf8.count + row.cluster.utf8.count
+        }
+        bytes = .allocate(capacity: max(total, 1))
+        bounds = .allocate(capacity: rows.count * 4 + 1)
+        bounds[0] = 0
+        var field = 0
+        for row in rows {
+            field = copy(row.binary, field)
+            field = copy(row.host, field)
+            field = copy(row.zone, field)
+            field = copy(row.cluster, field)
+        }
+    }
+
+    deinit {
+        bytes.deallocate()
+        bounds.deallocate()
+    }
+
+    /// Appends `text` as field number `field`; returns the next field number.
+    private func copy(_ text: String, _ field: Int) -> Int {
+        let start = bounds[field]
+        var end = start
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { source in
+            if let from = source.baseAddress { (bytes + start).initialize(from: from, count: source.count) }
+            end += source.count
+        }
+        if copied == nil {
+            for byte in text.utf8 {
+                bytes[end] = byte
+                end += 1
+            }
+        }
+        bounds[field + 1] = end
+        return field + 1
+    }
+
+    /// memcmp-style order of rows `a` and `b`: negative, zero or positive.
+    func compare(_ a: Int, _ b: Int) -> Int {
+        for field in 0..<4 {
+            let x = bounds[4 * a + field], m = bounds[4 * a + field + 1] - x
+            let y = bounds[4 * b + field], n = bounds[4 * b + field + 1] - y
+            let common = min(m, n)
+            if common > 0 {
+                let c = memcmp(bytes + x, bytes + y, common)
+                if c != 0 { return Int(c) }
+            }
+            if m != n { return m - n }
+        }
+        return 0
+    }
+}
+
+/// Label values whose `==` is byte equality.
+enum LabelOrder {
+    static func hasASCIILabels(_ row: ServiceRow) -> Bool {
+        isASCII(row.host) && isASCII(row.binary) && isASCII(row.zone) && isASCII(row.cluster)
+    }
+
+    static func isASCII(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            var seen: UInt8 = 0
+            for byte in bytes { seen |= byte }
+            return seen < 0x80
+        } ?? text.utf8.allSatisfy { $0 < 0x80 }
     }
 }
