@@ -365,6 +365,10 @@ final class DashboardTests: XCTestCase {
         var checked = 0
         for panel in (dashboard["panels"] as? [[String: Any]]) ?? [] where panel["type"] as? String != "row" {
             let title = panel["title"] as? String ?? "?"
+            // A table that merges several queries joins rows on equal labels:
+            // a __name__ column (different per query) would keep them apart.
+            let merges = ((panel["transformations"] as? [[String: Any]]) ?? []).contains { $0["id"] as? String == "merge" }
+            var mergedServices: Set<[String]>?
             for target in (panel["targets"] as? [[String: Any]]) ?? [] {
                 let expr = try Self.substitute(target["expr"] as? String ?? "", variables)
                 let instant = target["instant"] as? Bool == true && target["range"] as? Bool != true
@@ -376,6 +380,16 @@ final class DashboardTests: XCTestCase {
                 // This cloud has every kind of trouble too, so even the
                 // panels that are empty on a calm cloud must show it here.
                 XCTAssertTrue(result.hasData, "\(title): no data for \(expr)")
+                if merges {
+                    XCTAssertFalse(result.series.contains { $0["__name__"] != nil }, "\(title): \(expr) keeps __name__")
+                    let services = Set(result.series.map { labels in
+                        ["job", "instance", "host", "binary", "zone", "cluster"].map { labels[$0] ?? "" }
+                    })
+                    // The first query lists every service; the others join onto it
+                    // (an unknown heartbeat has no age, so subsets are fine).
+                    XCTAssertTrue(services.isSubset(of: mergedServices ?? services), "\(title): \(expr) has other services")
+                    if mergedServices == nil { mergedServices = services }
+                }
                 checked += 1
             }
         }
@@ -446,6 +460,17 @@ final class DashboardTests: XCTestCase {
         ] {
             XCTAssertFalse(try has(promql), "\(why): \(promql)")
         }
+
+        // Every scrape was accepted: a rejected one would have emptied the
+        // instant queries above; say why here.
+        let targets = try prometheus.getJSON("/api/v1/targets")
+        let active = ((targets.json["data"] as? [String: Any])?["activeTargets"] as? [[String: Any]]) ?? []
+        XCTAssertEqual(active.count, 1, targets.raw)
+        for target in active {
+            XCTAssertEqual(target["health"] as? String, "up", "scrape failed: \(target["lastError"] ?? "")")
+        }
+        XCTAssertFalse(try has(#"up{job="cinder-exporter"} == 0 or changes(up{job="cinder-exporter"}[5m]) > 0"#),
+                       "a scrape of the exporter failed during the test")
         withExtendedLifetime(exporter) {}
     }
 

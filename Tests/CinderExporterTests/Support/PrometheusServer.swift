@@ -52,9 +52,7 @@ final class PrometheusServer {
     /// may name rule files by absolute path) and starts Prometheus on it.
     /// `extraArguments` are added to the command line.
     init(config: String, extraArguments: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
-        guard let binary = ProcessInfo.processInfo.environment["CINDER_EXPORTER_TEST_PROMETHEUS"]
-                ?? ProcessResult.which("prometheus")
-        else {
+        guard let binary = ProcessResult.which("prometheus") else {
             XCTFail("prometheus is not installed: apt-get install --no-install-recommends prometheus "
                     + "(scripts/install-deps.sh test does it)", file: file, line: line)
             throw Failure(description: "prometheus not found on PATH")
