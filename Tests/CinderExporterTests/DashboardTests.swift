@@ -246,6 +246,7 @@ final class DashboardTests: XCTestCase {
         let database: TestDatabase
         let started = Clock.nowMicros()
         var volumeStopped = false
+        private var stopWritten = false
         private let update: SQLiteStatement
 
         init() throws {
@@ -303,10 +304,11 @@ final class DashboardTests: XCTestCase {
                 try update.bind([.text(TestDatabase.text(micros)), .text(host)])
                 try update.run { _ throws(DatabaseError) in }
             }
-            if volumeStopped {
-                // Its last heartbeat, 30 s ago: down (service_down_time is 10 s here).
+            if volumeStopped && !stopWritten {
+                // Its last heartbeat, 30 s ago, and no more: down (service_down_time is 10 s here).
                 try update.bind([.text(TestDatabase.text(now - 30_000_000)), .text("storage-down@lvm")])
                 try update.run { _ throws(DatabaseError) in }
+                stopWritten = true
             }
         }
     }
@@ -401,6 +403,7 @@ final class DashboardTests: XCTestCase {
             let name = variable["name"] as? String ?? "?"
             let definition = try XCTUnwrap(Self.variableQuery(variable), name)
             let match = try XCTUnwrap(definition.wholeMatch(of: /label_values\((.+),\s*(\w+)\)/), definition)
+            try cloud.tick()
             let result = try prometheus.query(try Self.substitute(String(match.output.1), variables))
             XCTAssertTrue(result.isSuccess, "$\(name): \(result.raw.prefix(300))")
             let values = Set(result.series.compactMap { $0[String(match.output.2)] })
@@ -410,6 +413,7 @@ final class DashboardTests: XCTestCase {
         // Every rule: loaded, evaluated without error, its query runs.
         var rules: [[String: Any]] = []
         XCTAssertTrue(try prometheus.poll(timeoutSeconds: 10) {
+            try cloud.tick()
             rules = try prometheus.rules()
             return !rules.isEmpty && rules.allSatisfy { $0["health"] as? String != "unknown" }
         }, "rules never evaluated")
@@ -420,6 +424,7 @@ final class DashboardTests: XCTestCase {
             let name = rule["name"] as? String ?? "?"
             let query = rule["query"] as? String ?? ""
             XCTAssertEqual(rule["health"] as? String, "ok", "\(name): \(rule["lastError"] ?? "")")
+            try cloud.tick()
             let result = try prometheus.query(query)
             XCTAssertTrue(result.isSuccess, "\(name): \(query)\n\(result.raw.prefix(500))")
             guard rule["type"] as? String == "alerting" else { continue }
