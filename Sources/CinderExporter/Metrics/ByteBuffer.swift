@@ -127,6 +127,74 @@ struct ByteBuffer: ~Copyable {
         count = out - base
     }
 
+    /// `Double(micros) / 1e6` as Swift's `description` spells it (shortest
+    /// round-trip digits, decimal notation), without the general algorithm;
+    /// false, writing nothing, where that needs the general algorithm.
+    ///
+    /// Why the digits are those of the exact decimal micros/10⁶: a decimal of
+    /// at most 15 significant digits is the only one of that length that reads
+    /// back as its double, so it is the shortest. With 16 digits (timestamps
+    /// with microseconds) and 10⁹ ≤ |x| < 2³², one ulp (≤ 2⁻²¹) is narrower than
+    /// the 10⁻⁶ step between 16-digit decimals, so the exact decimal is the only
+    /// 16-digit one that reads back; a 15-digit one may too, and is shorter.
+    /// Below 10⁻⁴ Swift switches to exponent notation: left to `description`.
+    mutating func appendSeconds(micros: Int64) -> Bool {
+        let magnitude = micros.magnitude
+        guard magnitude >= 100, magnitude < 1 << 53 else { return false }
+        var mantissa = magnitude  // significant digits of |micros|, trailing zeros dropped
+        var scale = 0             // how many were dropped
+        while mantissa % 10 == 0 {
+            mantissa /= 10
+            scale += 1
+        }
+        var digits = 0
+        var probe = mantissa
+        while probe > 0 {
+            probe /= 10
+            digits += 1
+        }
+        if digits == 16 {
+            // Only where one 16-digit decimal fits in an ulp (see above).
+            guard magnitude >= 1_000_000_000_000_000, magnitude < 4_294_967_296_000_000 else { return false }
+            let value = Double(micros) / 1_000_000
+            let down = Int64(magnitude / 10), up = Int64(magnitude / 10) + 1
+            let sign: Int64 = micros < 0 ? -1 : 1
+            if Double(sign * down) / 100_000 == value {
+                return appendSeconds(micros: sign * down * 10)
+            }
+            if Double(sign * up) / 100_000 == value {
+                return appendSeconds(micros: sign * up * 10)
+            }
+        } else if digits > 16 {
+            return false
+        }
+        appendFixedSeconds(micros: micros, fractionDigits: max(0, 6 - scale))
+        return true
+    }
+
+    /// `-I.F`: the integer seconds, then `fractionDigits` digits of the
+    /// microseconds (trailing zeros already known to be dropped), or `.0`.
+    private mutating func appendFixedSeconds(micros: Int64, fractionDigits: Int) {
+        if micros < 0 { append(UInt8(ascii: "-")) }
+        let magnitude = micros.magnitude
+        appendInteger(Int64(magnitude / 1_000_000))
+        append(UInt8(ascii: "."))
+        guard fractionDigits > 0 else {
+            append(UInt8(ascii: "0"))
+            return
+        }
+        var fraction = magnitude % 1_000_000
+        for _ in fractionDigits..<6 { fraction /= 10 }
+        reserve(fractionDigits)
+        var position = base + count + fractionDigits
+        for _ in 0..<fractionDigits {
+            position -= 1
+            position.pointee = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: fraction % 10)
+            fraction /= 10
+        }
+        count += fractionDigits
+    }
+
     /// A copy of the bytes as an array.
     var array: [UInt8] {
         [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in

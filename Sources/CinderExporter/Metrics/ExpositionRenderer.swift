@@ -22,60 +22,62 @@ public enum ExpositionRenderer {
     }
 
     public static func renderServices(_ snapshot: ServiceSnapshot, into writer: inout ExpositionWriter) {
-        let services = snapshot.services
-        // Each service's label block is escaped once and reused by every family.
-        var blocks = LabelBlocks(blocks: services.count, bytesPerBlock: 96)
-        for state in services {
-            blocks.pair("host", state.row.host)
-            blocks.pair("binary", state.row.binary)
-            blocks.pair("zone", state.row.zone)
-            blocks.pair("cluster", state.row.cluster)
-            blocks.finish()
-        }
-        writer.family(Metrics.serviceUp)
-        let up = sampleName(Metrics.serviceUp)
-        for (index, state) in services.enumerated() {
-            writer.sample(up, blocks, index, value: Int64(state.isUp ? 1 : 0))
-        }
-        writer.family(Metrics.heartbeatAge)
-        let age = sampleName(Metrics.heartbeatAge)
-        for (index, state) in services.enumerated() {
-            if let micros = state.heartbeatAgeMicros {
-                writer.sample(age, blocks, index, value: seconds(micros))
+        // Fields are read through the buffer: iterating by value would copy each
+        // state (eleven strings retained and released) once per family.
+        snapshot.services.withUnsafeBufferPointer { services in
+            // Each service's label block is escaped once and reused by every family.
+            var blocks = LabelBlocks(blocks: services.count, bytesPerBlock: 96)
+            for index in services.indices {
+                blocks.pair("host", services[index].row.host)
+                blocks.pair("binary", services[index].row.binary)
+                blocks.pair("zone", services[index].row.zone)
+                blocks.pair("cluster", services[index].row.cluster)
+                blocks.finish()
             }
-        }
-        writer.family(Metrics.lastHeartbeat)
-        let last = sampleName(Metrics.lastHeartbeat)
-        for (index, state) in services.enumerated() {
-            if let micros = state.row.lastHeartbeat {
-                writer.sample(last, blocks, index, value: seconds(micros))
+            writer.family(Metrics.serviceUp)
+            let up = sampleName(Metrics.serviceUp)
+            for index in services.indices {
+                writer.sample(up, blocks, index, value: Int64(services[index].isUp ? 1 : 0))
             }
-        }
-        writer.family(Metrics.reports)
-        let reports = sampleName(Metrics.reports)
-        for (index, state) in services.enumerated() {
-            if let count = state.row.reportCount {
-                writer.sample(reports, blocks, index, value: count)
+            writer.family(Metrics.heartbeatAge)
+            let age = sampleName(Metrics.heartbeatAge)
+            for index in services.indices {
+                if let micros = services[index].heartbeatAgeMicros {
+                    writer.sample(age, blocks, index, micros: micros)
+                }
             }
-        }
-        writer.family(Metrics.disabled)
-        let disabled = sampleName(Metrics.disabled)
-        for (index, state) in services.enumerated() {
-            writer.sample(disabled, blocks, index, value: Int64(state.row.disabled ? 1 : 0))
-        }
-        writer.family(Metrics.serviceInfo)
-        let info = sampleName(Metrics.serviceInfo)
-        for (index, state) in services.enumerated() {
-            let row = state.row
-            writer.startExtendedSample(info, blocks, index)
-            writer.extraLabel("topic", row.topic)
-            writer.extraLabel("disabled_reason", row.disabledReason)
-            writer.extraLabel("replication_status", row.replicationStatus)
-            writer.extraLabel("active_backend_id", row.activeBackendID)
-            writer.extraLabel("frozen", row.frozen ? "true" : "false")
-            writer.extraLabel("rpc_version", row.rpcVersion)
-            writer.extraLabel("object_version", row.objectVersion)
-            writer.finishExtendedSample(value: 1)
+            writer.family(Metrics.lastHeartbeat)
+            let last = sampleName(Metrics.lastHeartbeat)
+            for index in services.indices {
+                if let micros = services[index].row.lastHeartbeat {
+                    writer.sample(last, blocks, index, micros: micros)
+                }
+            }
+            writer.family(Metrics.reports)
+            let reports = sampleName(Metrics.reports)
+            for index in services.indices {
+                if let count = services[index].row.reportCount {
+                    writer.sample(reports, blocks, index, value: count)
+                }
+            }
+            writer.family(Metrics.disabled)
+            let disabled = sampleName(Metrics.disabled)
+            for index in services.indices {
+                writer.sample(disabled, blocks, index, value: Int64(services[index].row.disabled ? 1 : 0))
+            }
+            writer.family(Metrics.serviceInfo)
+            let info = sampleName(Metrics.serviceInfo)
+            for index in services.indices {
+                writer.startExtendedSample(info, blocks, index)
+                writer.extraLabel("topic", services[index].row.topic)
+                writer.extraLabel("disabled_reason", services[index].row.disabledReason)
+                writer.extraLabel("replication_status", services[index].row.replicationStatus)
+                writer.extraLabel("active_backend_id", services[index].row.activeBackendID)
+                writer.extraLabel("frozen", services[index].row.frozen ? "true" : "false")
+                writer.extraLabel("rpc_version", services[index].row.rpcVersion)
+                writer.extraLabel("object_version", services[index].row.objectVersion)
+                writer.finishExtendedSample(value: 1)
+            }
         }
     }
 

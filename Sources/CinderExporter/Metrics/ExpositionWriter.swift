@@ -63,11 +63,15 @@ public struct ExpositionWriter: ~Copyable {
         buffer.append(UInt8(ascii: "\n"))
     }
 
-    mutating func sample(_ name: [UInt8], _ blocks: borrowing LabelBlocks, _ index: Int, value: Double) {
+    /// A sample whose value is `micros` as seconds, spelled as
+    /// `format(ExpositionRenderer.seconds(micros))` spells it.
+    mutating func sample(_ name: [UInt8], _ blocks: borrowing LabelBlocks, _ index: Int, micros: Int64) {
         buffer.append(name)
         blocks.copy(index, into: &buffer)
         buffer.append(UInt8(ascii: " "))
-        buffer.append(Self.format(value))
+        if !buffer.appendSeconds(micros: micros) {
+            buffer.append(Self.format(ExpositionRenderer.seconds(micros)))
+        }
         buffer.append(UInt8(ascii: "\n"))
     }
 
