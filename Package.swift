@@ -39,7 +39,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CinderExporterTests",
-            dependencies: ["CinderExporter"],
+            dependencies: ["CinderExporter", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]
