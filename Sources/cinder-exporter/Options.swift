@@ -20,6 +20,9 @@ struct DatabaseOptions: ParsableArguments {
             help: "Seconds without a heartbeat before a service is down (cinder.conf service_down_time).")
     var serviceDownTime: Int64?
 
+    /// Up to about 31 years: microsecond arithmetic on it can never overflow.
+    static let downTimeRange: ClosedRange<Int64> = 1...1_000_000_000
+
     @Option(name: .customLong("cinder.config-file"),
             help: "Read [database] connection and [DEFAULT] service_down_time from this cinder.conf; flags override it.")
     var cinderConfigFile: String?
@@ -32,8 +35,8 @@ struct DatabaseOptions: ParsableArguments {
         guard databaseTimeout.isFinite, databaseTimeout > 0, databaseTimeout <= 3600 else {
             throw ValidationError("--database.timeout must be a number of seconds between 0 and 3600")
         }
-        if let serviceDownTime, serviceDownTime <= 0 {
-            throw ValidationError("--cinder.service-down-time must be a positive number of seconds")
+        if let serviceDownTime, !Self.downTimeRange.contains(serviceDownTime) {
+            throw ValidationError("--cinder.service-down-time must be a whole number of seconds from 1 to 1000000000")
         }
     }
 
@@ -65,8 +68,8 @@ struct DatabaseOptions: ParsableArguments {
         get throws(ConfigurationError) {
             if let serviceDownTime { return serviceDownTime }
             guard let fromConfig = try cinderConfig().serviceDownTime else { return 60 }
-            guard fromConfig > 0 else {
-                throw ConfigurationError("\(cinderConfigFile ?? "cinder.conf"): [DEFAULT] service_down_time must be a positive number of seconds")
+            guard Self.downTimeRange.contains(fromConfig) else {
+                throw ConfigurationError("\(cinderConfigFile ?? "cinder.conf"): [DEFAULT] service_down_time must be a whole number of seconds from 1 to 1000000000")
             }
             return fromConfig
         }

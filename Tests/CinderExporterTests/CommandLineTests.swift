@@ -44,6 +44,7 @@ final class CommandLineTests: XCTestCase {
             (["metrics", "--database.url", "sqlite://"], "no SQLite file"),
             (["metrics", "--database.url", "sqlite:////x", "--cinder.service-down-time", "-5"], "service-down-time"),
             (["metrics", "--database.url", "sqlite:////x", "--cinder.service-down-time", "abc"], "service-down-time"),
+            (["metrics", "--database.url", "sqlite:////x", "--cinder.service-down-time", "9223372036854775807"], "service-down-time"),
             (["--database.url", "sqlite:////x", "--web.listen-address", "nonsense"], "listen address"),
             (["metrics"], "no database"),
         ]

@@ -151,6 +151,17 @@ final class HTTPHardeningTests: XCTestCase {
         XCTAssertEqual(missing.status, 2)
     }
 
+    /// Absurd scrape-timeout headers are read as "no shorter than our own timeout".
+    func testOddScrapeTimeoutHeadersAreHarmless() throws {
+        let db = try makeDatabase()
+        let fixture = try ExporterFixture(databasePath: db.path)
+        for value in ["1e300", "-5", "nan", "inf", "abc", "0", String(repeating: "9", count: 400)] {
+            let response = try HTTPTestClient.get(port: fixture.port, "/metrics", headers: ["X-Prometheus-Scrape-Timeout-Seconds": value])
+            XCTAssertEqual(response.status, 200, value)
+            XCTAssertEqual(ParsedExposition(response.text).value("cinder_exporter_database_up"), "1", value)
+        }
+    }
+
     /// Prometheus's scrape timeout bounds the wait on a locked database.
     func testScrapeTimeoutHeaderBoundsTheWait() throws {
         let db = try makeDatabase()

@@ -40,7 +40,8 @@ public struct ExporterHandler: HTTPHandler {
         let started = Clock.monotonicSeconds()
         // Every scrape joins the read in flight; only rendering is bounded.
         let outcome = scraper.read(timeoutSeconds: budget)
-        let remaining = max(0.05, (budget ?? scraper.readTimeoutSeconds) - (Clock.monotonicSeconds() - started))
+        let limit = min(budget ?? scraper.readTimeoutSeconds, scraper.readTimeoutSeconds)
+        let remaining = max(0.05, limit - (Clock.monotonicSeconds() - started))
         guard renderSlots.wait(timeout: .now() + .nanoseconds(Int(remaining * 1e9))) == .success else {
             return .text(503, "Too many concurrent scrapes.\n")
         }
