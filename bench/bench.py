@@ -172,10 +172,14 @@ def measure(exporter, seconds, log):
     result["rss_after_warmup_kb"] = exporter.memory_kb()[0]
     result["body"] = {"identity": body_facts(exporter.port, False), "gzip": body_facts(exporter.port, True)}
     result["runs"] = {}
+    single = None  # seconds per scrape with one client, once known
     for gzip in (False, True):
         for clients in CLIENTS:
+            # A slow exporter gets time for each client to finish a few scrapes
+            # (bounded at 60 s), else its scrapes/s would read 0.
+            budget = seconds if single is None else min(60, max(seconds, round(3 * single * clients)))
             before = exporter.reads_total()
-            run = wrk(exporter.port, clients, seconds, gzip)
+            run = wrk(exporter.port, clients, budget, gzip)
             after = exporter.reads_total()
             elapsed = run["duration_us"] / 1e6
             run["scrapes_per_second"] = run["requests"] / elapsed
@@ -183,6 +187,8 @@ def measure(exporter, seconds, log):
             run["reads_per_second"] = None if before is None else (after - before - 1) / elapsed
             key = f"{'gzip' if gzip else 'identity'}-c{clients}"
             result["runs"][key] = run
+            if single is None and run["requests"]:
+                single = elapsed / run["requests"]
             log(f"    {exporter.name:<15} {key:<12} {run['scrapes_per_second']:10.1f} scrapes/s"
                 f"  p50 {run['latency_us']['p50'] / 1000:9.3f} ms  p99 {run['latency_us']['p99'] / 1000:9.3f} ms"
                 + ("" if run["reads_per_second"] is None else f"  {run['reads_per_second']:9.1f} reads/s")
