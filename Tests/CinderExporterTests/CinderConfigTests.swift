@@ -238,7 +238,7 @@ final class CinderConfigTests: XCTestCase {
             (["--cinder.config-file", directory], "cannot read cinder config file"),
             (["--cinder.config-file", malformed], "line 3"),
             (["--cinder.config-file", noConnection], "has no [database] connection"),
-            (["--cinder.config-file", badDownTime], "service_down_time must be a positive"),
+            (["--cinder.config-file", badDownTime], "service_down_time must be a whole number of seconds"),
             (["--database.url", "mysql://u@h/c", "--database.password-file", directory + "/missing"], "cannot read password file"),
             (["--database.url", "sqlite:////x", "--database.password-file", password], "mysql:// URLs only"),
         ]
