@@ -19,10 +19,11 @@ let package = Package(
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "CinderExporter",
             dependencies: [
-                "CSQLite3", "CMicroHTTPD", "CMariaDB", "CDeflate", "CCrypt",
+                "CSQLite3", "CMicroHTTPD", "CMariaDB", "CDeflate", "CCrypt", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

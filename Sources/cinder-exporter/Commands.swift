@@ -106,6 +106,12 @@ struct Demo: ParsableCommand {
     @Option(name: .customLong("demo.heartbeat-interval"), help: "Seconds between simulated heartbeats (Cinder's report_interval).")
     var interval: Int = 10
 
+    func validate() throws {
+        guard (1...3600).contains(interval) else {
+            throw ValidationError("--demo.heartbeat-interval must be a whole number of seconds from 1 to 3600")
+        }
+    }
+
     func run() throws {
         let logger = log.makeLogger()
         let address = try ListenAddress(parsing: web.listenAddress)

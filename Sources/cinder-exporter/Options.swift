@@ -32,8 +32,9 @@ struct DatabaseOptions: ParsableArguments {
     var passwordFile: String?
 
     func validate() throws {
-        guard databaseTimeout.isFinite, databaseTimeout > 0, databaseTimeout <= 3600 else {
-            throw ValidationError("--database.timeout must be a number of seconds between 0 and 3600")
+        // Below the HTTP idle limit (60 s), which also bounds the wait for an answer.
+        guard databaseTimeout.isFinite, databaseTimeout > 0, databaseTimeout <= 30 else {
+            throw ValidationError("--database.timeout must be a number of seconds above 0 and at most 30")
         }
         if let serviceDownTime, !Self.downTimeRange.contains(serviceDownTime) {
             throw ValidationError("--cinder.service-down-time must be a whole number of seconds from 1 to 1000000000")

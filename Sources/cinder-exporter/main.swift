@@ -6,6 +6,8 @@ import Glibc
 
 // Bad input stops start-up with one stderr line and exit 2 (SPEC §3); help and
 // --version print as usual; a command's own ExitCode passes through.
+AllocatorTuning.apply()
+
 // `cinder-exporter --help` shows the serving flags first, as exporters do.
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments == ["--help"] || arguments == ["-h"] {

@@ -109,4 +109,16 @@ final class DatabaseURLTests: XCTestCase {
         XCTAssertTrue(ReaderFactory.reader(for: .sqlite(path: "/x"), timeoutSeconds: 1) is SQLiteReader)
         XCTAssertTrue(ReaderFactory.reader(for: try DatabaseURL(parsing: "mysql://u@h/c"), timeoutSeconds: 1) is MariaDBReader)
     }
+
+    /// A raw '@' in the password makes the URL malformed; the error shows no fragment of it.
+    func testRawAtSignInPasswordDoesNotLeak() {
+        do {
+            _ = try DatabaseURL(parsing: "mysql+pymysql://cinder:p@ss:w0rd@127.0.0.1:1/cinder")
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertFalse(error.message.contains("w0rd"), error.message)
+            XCTAssertFalse(error.message.contains("ss:"), error.message)
+            XCTAssertTrue(error.message.contains("%40"), error.message)
+        }
+    }
 }

@@ -9,7 +9,7 @@ final class ExpositionTests: XCTestCase {
         ExpositionRenderer.renderServices(
             ServiceSnapshot(rows: rows, nowMicros: now, downTimeMicros: 60_000_000), into: &writer)
         ExpositionRenderer.renderExporter(.init(
-            downTimeSeconds: 60, databaseUp: true, scrapeErrorsTotal: 2, duplicateRows: 0,
+            downTimeSeconds: 60, databaseUp: true, scrapeErrorsTotal: 2, readsTotal: 7, duplicateRows: 0,
             scrapeDurationSeconds: 0.0015, process: nil), into: &writer)
         writer.end()
         return writer.bytes
@@ -54,6 +54,9 @@ final class ExpositionTests: XCTestCase {
             # HELP cinder_exporter_scrape_errors_total Failed reads of the services table since the exporter started.
             # TYPE cinder_exporter_scrape_errors_total counter
             cinder_exporter_scrape_errors_total 2
+            # HELP cinder_exporter_database_reads_total Reads of the services table since the exporter started; overlapping scrapes share one.
+            # TYPE cinder_exporter_database_reads_total counter
+            cinder_exporter_database_reads_total 7
             # HELP cinder_exporter_duplicate_rows Live rows dropped in the last read because another row had the same host, binary, zone and cluster.
             # TYPE cinder_exporter_duplicate_rows gauge
             cinder_exporter_duplicate_rows 0
@@ -81,7 +84,7 @@ final class ExpositionTests: XCTestCase {
         let text = String(decoding: render([ServiceRow(id: 1, host: "h")], format: .openMetrics), as: UTF8.self)
         XCTAssertTrue(text.hasSuffix("# EOF\n"))
         XCTAssertTrue(text.contains("# TYPE cinder_exporter_scrape_errors counter\ncinder_exporter_scrape_errors_total 2\n"))
-        XCTAssertTrue(text.contains("# TYPE cinder_service info\n"))
+        XCTAssertTrue(text.contains("# TYPE cinder_service_info gauge\n"), "SPEC §2: info series are gauges")
         XCTAssertFalse(text.contains("# TYPE cinder_exporter_scrape_errors_total"))
     }
 

@@ -61,7 +61,7 @@ final class HTTPHardeningTests: XCTestCase {
             """, [directory + "/om.txt"])
         XCTAssertTrue(families.contains("cinder_service_up gauge 3"), families)
         XCTAssertTrue(families.contains("cinder_exporter_scrape_errors counter 1"), families)
-        XCTAssertTrue(families.contains("cinder_service info 3"), families)
+        XCTAssertTrue(families.contains("cinder_service_info gauge 3"), families)
     }
 
     func testTLSAndBasicAuth() throws {
@@ -160,6 +160,33 @@ final class HTTPHardeningTests: XCTestCase {
             XCTAssertEqual(response.status, 200, value)
             XCTAssertEqual(ParsedExposition(response.text).value("cinder_exporter_database_up"), "1", value)
         }
+    }
+
+    /// Scrapes that give up on the same hung read count one failed read, not one each.
+    func testTimedOutScrapesOfOneReadCountOnce() throws {
+        let db = try makeDatabase()
+        let fixture = try ExporterFixture(databasePath: db.path, timeoutSeconds: 10)
+        XCTAssertEqual(try fixture.metrics().value("cinder_exporter_scrape_errors_total"), "0")
+        try db.execute("PRAGMA locking_mode = EXCLUSIVE")
+        try db.execute("BEGIN EXCLUSIVE")
+        try db.execute("UPDATE services SET report_count = report_count + 1")
+        let port = fixture.port
+        let group = DispatchGroup()
+        for _ in 0..<3 {
+            group.enter()
+            Thread.detachNewThread {
+                _ = try? HTTPTestClient.get(port: port, "/metrics", headers: ["X-Prometheus-Scrape-Timeout-Seconds": "1"])
+                group.leave()
+            }
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 10), .success)
+        let during = try fixture.metrics(headers: ["X-Prometheus-Scrape-Timeout-Seconds": "1"])
+        XCTAssertEqual(during.value("cinder_exporter_database_up"), "0")
+        XCTAssertEqual(during.value("cinder_exporter_scrape_errors_total"), "1", "four scrapes waited on one hung read")
+        XCTAssertEqual(during.value("cinder_exporter_database_reads_total"), "2")
+        try db.execute("COMMIT")
+        try db.execute("PRAGMA locking_mode = NORMAL")
+        try db.execute("SELECT count(*) FROM services")
     }
 
     /// Prometheus's scrape timeout bounds the wait on a locked database.

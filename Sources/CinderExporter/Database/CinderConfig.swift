@@ -193,7 +193,9 @@ public struct CinderConfig: Sendable, Equatable {
                 return try substitute(raw, section: "DEFAULT", option: name)
             }
             if let value = CinderConfig.knownDefaults[name] { return value }
-            throw ConfigurationError("\(source): \(referencedFrom) refers to $\(name), which is set neither in [\(section)] nor in [DEFAULT]")
+            // The name is not echoed: after an unescaped `$` in a password it
+            // is part of the password. Say where, and how to write a literal `$`.
+            throw ConfigurationError("\(source): \(referencedFrom) has a $-reference to an option set neither in [\(section)] nor in [DEFAULT] (write a literal $ as $$)")
         }
 
         /// `[_a-z][._a-z0-9]*`, ASCII, case-insensitive: the name and the index after it.

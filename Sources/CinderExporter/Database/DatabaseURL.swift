@@ -102,7 +102,9 @@ public enum DatabaseURL: Sendable, Equatable {
         if target.host?.isEmpty == true { target.host = nil }
         if let portText {
             guard let port = UInt16(portText), port > 0 else {
-                throw ConfigurationError("database URL \"\(shown)\": port \"\(portText)\" is not a number from 1 to 65535")
+                // The port text is not echoed: with a raw '@' in the password it holds
+                // part of the password (the URL shown is redacted up to the last '@').
+                throw ConfigurationError("database URL \"\(shown)\": the port is not a number from 1 to 65535 (percent-encode '@' in a password as %40)")
             }
             target.port = port
         }

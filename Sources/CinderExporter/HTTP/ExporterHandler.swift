@@ -21,7 +21,7 @@ public struct ExporterHandler: HTTPHandler {
         let route: () -> HTTPResponse
         switch request.path {
         case telemetryPath: route = { metrics(request) }
-        case "/": route = { compressed(LandingPage.render(scraper: scraper, telemetryPath: telemetryPath), for: request) }
+        case "/": route = { landingPage(request) }
         case "/-/healthy": route = { .text(200, "Healthy.\n") }
         case "/-/ready":
             route = { scraper.isReady() ? .text(200, "Ready.\n") : .text(503, "Not ready: the services table cannot be read.\n") }
@@ -49,6 +49,17 @@ public struct ExporterHandler: HTTPHandler {
         let format = ExpositionFormat.negotiate(accept: request.headers["accept"])
         let body = scraper.render(outcome, format: format, startedAt: started)
         return compressed(HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body), for: request)
+    }
+
+    /// The landing page reads the table too: it shares the read in flight and
+    /// the same bound on concurrent renders as /metrics.
+    private func landingPage(_ request: HTTPRequest) -> HTTPResponse {
+        let outcome = scraper.read()
+        guard renderSlots.wait(timeout: .now() + .nanoseconds(Int(scraper.readTimeoutSeconds * 1e9))) == .success else {
+            return .text(503, "Too many concurrent renders.\n")
+        }
+        defer { renderSlots.signal() }
+        return compressed(LandingPage.render(outcome, downTimeSeconds: scraper.downTimeSeconds, telemetryPath: telemetryPath), for: request)
     }
 
     /// gzip when the client asks for it; `Vary` either way, for caches.

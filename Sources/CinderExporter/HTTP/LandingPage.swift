@@ -1,8 +1,7 @@
 /// The HTML page at `/`: version, links, and the service table with up/down
 /// at a glance. Every value from the database is escaped.
 enum LandingPage {
-    static func render(scraper: Scraper, telemetryPath: String) -> HTTPResponse {
-        let outcome = scraper.read()
+    static func render(_ outcome: ReadOutcome, downTimeSeconds: Int64, telemetryPath: String) -> HTTPResponse {
         var rows = ""
         var summary: String
         switch outcome.snapshot {
@@ -32,7 +31,7 @@ enum LandingPage {
             </style></head>
             <body><h1>cinder-exporter</h1>
             <p>Version \(HTML.escape(BuildInfo.version)) (revision \(HTML.escape(BuildInfo.revision))).
-            Threshold: \(scraper.downTimeSeconds) s (service_down_time).</p>
+            Threshold: \(downTimeSeconds) s (service_down_time).</p>
             <ul><li><a href="\(HTML.escape(telemetryPath))">Metrics</a></li>
             <li><a href="/-/healthy">Health</a></li><li><a href="/-/ready">Readiness</a></li></ul>
             <p id="summary">\(summary)</p>

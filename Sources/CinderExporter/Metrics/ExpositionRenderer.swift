@@ -6,12 +6,14 @@ public enum ExpositionRenderer {
         public var downTimeSeconds: Int64
         public var databaseUp: Bool
         public var scrapeErrorsTotal: Int64
+        public var readsTotal: Int64
         public var duplicateRows: Int
         public var scrapeDurationSeconds: Double
         public var process: ProcessMetrics?
 
-        public init(downTimeSeconds: Int64, databaseUp: Bool, scrapeErrorsTotal: Int64,
+        public init(downTimeSeconds: Int64, databaseUp: Bool, scrapeErrorsTotal: Int64, readsTotal: Int64,
                     duplicateRows: Int, scrapeDurationSeconds: Double, process: ProcessMetrics?) {
+            self.readsTotal = readsTotal
             self.downTimeSeconds = downTimeSeconds
             self.databaseUp = databaseUp
             self.scrapeErrorsTotal = scrapeErrorsTotal
@@ -94,6 +96,8 @@ public enum ExpositionRenderer {
         writer.sample(Metrics.scrapeDuration, value: state.scrapeDurationSeconds)
         writer.family(Metrics.scrapeErrors)
         writer.sample(Metrics.scrapeErrors, value: state.scrapeErrorsTotal)
+        writer.family(Metrics.databaseReads)
+        writer.sample(Metrics.databaseReads, value: state.readsTotal)
         writer.family(Metrics.duplicateRows)
         writer.sample(Metrics.duplicateRows, value: Int64(state.duplicateRows))
         writer.family(Metrics.buildInfo)

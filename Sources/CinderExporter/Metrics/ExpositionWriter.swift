@@ -14,21 +14,10 @@ public struct ExpositionWriter: ~Copyable {
     public var bytes: [UInt8] { buffer.array }
 
     public mutating func family(_ family: MetricFamily) {
-        // OpenMetrics names the family without the counter/info suffix; the
-        // classic format has no info type and names the sample.
-        let name: String
-        let type: String
-        switch (format, family.kind) {
-        case (.openMetrics, _):
-            name = family.name
-            type = family.kind.rawValue
-        case (.text004, .info):
-            name = family.sampleName
-            type = "gauge"
-        case (.text004, _):
-            name = family.sampleName
-            type = family.kind.rawValue
-        }
+        // OpenMetrics names a counter family without `_total` (strict parsers
+        // reject the clash); the classic format names the sample.
+        let name = format == .openMetrics ? family.name : family.sampleName
+        let type = family.kind.rawValue
         buffer.append("# HELP ")
         buffer.append(name)
         buffer.append(UInt8(ascii: " "))

@@ -1,18 +1,17 @@
 /// Every metric family the exporter writes: the names are part of the contract
 /// (SPEC §2) and appear nowhere else in the code.
 public struct MetricFamily: Sendable {
-    public enum Kind: String, Sendable { case gauge, counter, info }
+    public enum Kind: String, Sendable { case gauge, counter }
     public let name: String
     public let help: String
     public let kind: Kind
 
-    /// The sample name: OpenMetrics counters end in `_total`, info in `_info`;
-    /// the family name in HELP/TYPE lacks the suffix in OpenMetrics only.
+    /// The sample name: counters end in `_total`; the family name in
+    /// HELP/TYPE lacks the suffix in OpenMetrics only.
     public var sampleName: String {
         switch kind {
         case .gauge: return name
         case .counter: return name + "_total"
-        case .info: return name + "_info"
         }
     }
 }
@@ -39,9 +38,9 @@ public enum Metrics {
         help: "Unix time of the last heartbeat (updated_at, else created_at).",
         kind: .gauge)
     public static let serviceInfo = MetricFamily(
-        name: "cinder_service",
+        name: "cinder_service_info",
         help: "Descriptive labels of each live service; the value is always 1.",
-        kind: .info)
+        kind: .gauge)
     public static let downTime = MetricFamily(
         name: "cinder_service_down_time_seconds",
         help: "The service_down_time threshold in force, in seconds.",
@@ -58,14 +57,18 @@ public enum Metrics {
         name: "cinder_exporter_scrape_errors",
         help: "Failed reads of the services table since the exporter started.",
         kind: .counter)
+    public static let databaseReads = MetricFamily(
+        name: "cinder_exporter_database_reads",
+        help: "Reads of the services table since the exporter started; overlapping scrapes share one.",
+        kind: .counter)
     public static let duplicateRows = MetricFamily(
         name: "cinder_exporter_duplicate_rows",
         help: "Live rows dropped in the last read because another row had the same host, binary, zone and cluster.",
         kind: .gauge)
     public static let buildInfo = MetricFamily(
-        name: "cinder_exporter_build",
+        name: "cinder_exporter_build_info",
         help: "Version and revision of this exporter; the value is always 1.",
-        kind: .info)
+        kind: .gauge)
 
     public static let processCPU = MetricFamily(
         name: "process_cpu_seconds",

@@ -4,6 +4,9 @@ import Synchronization
 
 /// One read of the table, shared by every scrape that waited for it.
 public struct ReadOutcome: Sendable {
+    /// Which read this is (1, 2, … in start order); a scrape that gave up
+    /// waiting carries the number of the read it waited for.
+    public var read: UInt64 = 0
     public let snapshot: Result<ServiceSnapshot, DatabaseError>
     /// Monotonic seconds when the read finished.
     public let finishedAt: Double
@@ -57,18 +60,21 @@ public final class Scraper: Sendable {
         let wait = min(timeoutSeconds ?? readTimeoutSeconds, readTimeoutSeconds)
         let deadline = DispatchTime.now() + .nanoseconds(Int(max(0, wait) * 1e9))
         let started = Clock.monotonicSeconds()
-        let outcome = flight.value(deadline: deadline) ?? ReadOutcome(
+        let (read, value) = flight.value(deadline: deadline)
+        var outcome = value ?? ReadOutcome(
             snapshot: .failure(DatabaseError("reading the services table took longer than \(Self.format(wait)) s")),
             finishedAt: Clock.monotonicSeconds(), readSeconds: Clock.monotonicSeconds() - started)
+        outcome.read = read
         record(outcome)
         return outcome
     }
 
-    /// Counts and logs one outcome. Several scrapes may share one outcome:
-    /// it is counted once (identified by its finish time).
+    /// Counts and logs one outcome. Several scrapes share one read, and a read
+    /// may be given up on before it ends: each read counts once, in order
+    /// (an older read's outcome never replaces a newer one's).
     private func record(_ outcome: ReadOutcome) {
         state.withLock { state in
-            if let last = state.lastOutcome, last.finishedAt == outcome.finishedAt { return }
+            if let last = state.lastOutcome, last.read >= outcome.read { return }
             state.lastOutcome = outcome
             state.readsTotal += 1
             switch outcome.snapshot {
@@ -119,6 +125,7 @@ public final class Scraper: Sendable {
             downTimeSeconds: downTimeSeconds,
             databaseUp: outcome.isSuccess,
             scrapeErrorsTotal: state.withLock { $0.errorsTotal },
+            readsTotal: state.withLock { $0.readsTotal },
             duplicateRows: duplicates,
             scrapeDurationSeconds: Clock.monotonicSeconds() - started,
             process: ProcessMetrics.read())

@@ -11,10 +11,12 @@ final class SingleFlight<Value: Sendable>: Sendable {
     /// that is why sharing it is safe.
     private final class Flight: @unchecked Sendable {
         let group = DispatchGroup()
+        let number: UInt64
         var value: Value?
+        init(number: UInt64) { self.number = number }
     }
 
-    private let current = Mutex<Flight?>(nil)
+    private let current = Mutex<(flight: Flight?, started: UInt64)>((nil, 0))
     private let queue = DispatchQueue(label: "cinder-exporter.read", attributes: .concurrent)
     private let work: @Sendable () -> Value
 
@@ -22,24 +24,26 @@ final class SingleFlight<Value: Sendable>: Sendable {
         self.work = work
     }
 
-    /// The result of the read in flight, or of a new one; nil when `deadline`
-    /// passed first.
-    func value(deadline: DispatchTime) -> Value? {
+    /// The result of the read in flight, or of a new one (nil when `deadline`
+    /// passed first), with the read's number: reads are numbered 1, 2, … in
+    /// the order they start, so callers can tell one read's outcome from the next.
+    func value(deadline: DispatchTime) -> (read: UInt64, value: Value?) {
         let (flight, isNew) = current.withLock { current -> (Flight, Bool) in
-            if let running = current { return (running, false) }
-            let flight = Flight()
+            if let running = current.flight { return (running, false) }
+            current.started += 1
+            let flight = Flight(number: current.started)
             flight.group.enter()
-            current = flight
+            current.flight = flight
             return (flight, true)
         }
         if isNew {
             queue.async { [work] in
                 flight.value = work()
-                self.current.withLock { if $0 === flight { $0 = nil } }
+                self.current.withLock { if $0.flight === flight { $0.flight = nil } }
                 flight.group.leave()
             }
         }
-        guard flight.group.wait(timeout: deadline) == .success else { return nil }
-        return flight.value
+        guard flight.group.wait(timeout: deadline) == .success else { return (flight.number, nil) }
+        return (flight.number, flight.value)
     }
 }

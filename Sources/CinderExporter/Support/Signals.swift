@@ -1,3 +1,4 @@
+internal import CMalloc
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,5 +27,17 @@ public enum TerminationSignals {
         var received: Int32 = 0
         while sigwait(&signals, &received) != 0 {}
         return received
+    }
+}
+
+/// glibc's allocator defaults suit short-lived processes, not a server whose
+/// connection threads each build multi-megabyte bodies: every thread gets an
+/// arena that keeps its freed memory, and the mmap threshold creeps up to the
+/// largest body freed so far, after which bodies come from (and stay in) the
+/// heap. Few arenas and a fixed threshold give big bodies back to the system.
+public enum AllocatorTuning {
+    public static func apply() {
+        mallopt(M_ARENA_MAX, 2)
+        mallopt(M_MMAP_THRESHOLD, 256 * 1024)
     }
 }
