@@ -19,6 +19,11 @@ public final class GzipCompressor: Sendable {
     }
 
     public func compress(_ input: [UInt8]) -> [UInt8]? {
+        compress(OwnedBytes(input))?.array
+    }
+
+    /// Compresses straight from the rendered body into a new owned buffer.
+    public func compress(_ input: OwnedBytes) -> OwnedBytes? {
         guard let compressor = pool.withLock({ $0.popLast()?.pointer }) ?? libdeflate_alloc_compressor(level) else { return nil }
         defer {
             let spare = pool.withLock { pool -> Bool in
@@ -29,15 +34,13 @@ public final class GzipCompressor: Sendable {
             if spare { libdeflate_free_compressor(compressor) }
         }
         let bound = libdeflate_gzip_compress_bound(compressor, input.count)
-        var output = [UInt8](repeating: 0, count: bound)
-        let written = input.withUnsafeBytes { source in
-            output.withUnsafeMutableBytes { target in
-                libdeflate_gzip_compress(compressor, source.baseAddress, source.count, target.baseAddress, target.count)
-            }
+        let output = UnsafeMutablePointer<UInt8>.allocate(capacity: bound)
+        let written = libdeflate_gzip_compress(compressor, input.base, input.count, output, bound)
+        guard written > 0 else {
+            output.deallocate()
+            return nil
         }
-        guard written > 0 else { return nil }
-        output.removeLast(output.count - written)
-        return output
+        return OwnedBytes(adopting: output, count: written)
     }
 
     /// True when an `Accept-Encoding` value accepts gzip (not with q=0).

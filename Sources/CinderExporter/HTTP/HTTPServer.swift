@@ -191,6 +191,11 @@ public final class HTTPServer: Sendable {
         return queue(response, on: connection)
     }
 
+    private static let releaseBody: MHD_ContentReaderFreeCallback = { cls in
+        guard let cls else { return }
+        Unmanaged<OwnedBytes>.fromOpaque(cls).release()
+    }
+
     private static let connectionNotice: MHD_NotifyConnectionCallback = { cls, connection, _, code in
         guard let cls, let connection else { return }
         let context = Unmanaged<Context>.fromOpaque(cls).takeUnretainedValue()
@@ -209,10 +214,15 @@ public final class HTTPServer: Sendable {
     }
 
     private static func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
-        let created = response.body.withUnsafeBytes { bytes in
-            MHD_create_response_from_buffer(bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
+        // libmicrohttpd keeps the body until it is sent, then calls `releaseBody`:
+        // the retain taken here is what keeps the bytes alive until then.
+        let owner = Unmanaged.passRetained(response.body)
+        guard let created = MHD_create_response_from_buffer_with_free_callback_cls(
+            response.body.count, response.body.base, HTTPServer.releaseBody, owner.toOpaque())
+        else {
+            owner.release()
+            return .NO
         }
-        guard let created else { return .NO }
         defer { MHD_destroy_response(created) }
         for (name, value) in response.headers {
             MHD_add_response_header(created, name, value)

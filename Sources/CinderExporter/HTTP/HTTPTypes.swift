@@ -24,19 +24,24 @@ public struct HTTPRequest: Sendable {
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)]
-    public var body: [UInt8]
+    /// Owned bytes, so a rendered body reaches libmicrohttpd without a copy.
+    public var body: OwnedBytes
     /// Set for a 401: the realm of the `WWW-Authenticate: Basic` challenge.
     public var basicAuthRealm: String?
 
-    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], basicAuthRealm: String? = nil) {
+    public init(status: Int, headers: [(String, String)] = [], body: OwnedBytes, basicAuthRealm: String? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
         self.basicAuthRealm = basicAuthRealm
     }
 
+    public init(status: Int, headers: [(String, String)] = [], bytes: [UInt8], basicAuthRealm: String? = nil) {
+        self.init(status: status, headers: headers, body: OwnedBytes(bytes), basicAuthRealm: basicAuthRealm)
+    }
+
     public static func text(_ status: Int, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: Array(text.utf8))
+        HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], bytes: Array(text.utf8))
     }
 }
 

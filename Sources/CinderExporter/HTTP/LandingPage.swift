@@ -42,7 +42,7 @@ enum LandingPage {
             </body></html>
 
             """
-        return HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Array(html.utf8))
+        return HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], bytes: Array(html.utf8))
     }
 }
 

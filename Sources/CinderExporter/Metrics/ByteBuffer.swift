@@ -195,6 +195,13 @@ struct ByteBuffer: ~Copyable {
         count += fractionDigits
     }
 
+    /// Hands the bytes over without copying them; the buffer is gone after.
+    consuming func take() -> OwnedBytes {
+        let owned = OwnedBytes(adopting: base, count: count)
+        discard self
+        return owned
+    }
+
     /// A copy of the bytes as an array.
     var array: [UInt8] {
         [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
@@ -202,4 +209,28 @@ struct ByteBuffer: ~Copyable {
             initialized = count
         }
     }
+}
+
+/// Bytes on the heap with one owner at a time, handed from the renderer to
+/// gzip and to libmicrohttpd without copying a multi-megabyte body. Immutable
+/// once made: that is why it may cross threads.
+public final class OwnedBytes: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<UInt8>?
+    public let count: Int
+
+    init(adopting base: UnsafeMutablePointer<UInt8>?, count: Int) {
+        self.base = base
+        self.count = count
+    }
+
+    public convenience init(_ bytes: [UInt8]) {
+        let base = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+        bytes.withUnsafeBufferPointer { if let source = $0.baseAddress { base.initialize(from: source, count: $0.count) } }
+        self.init(adopting: base, count: bytes.count)
+    }
+
+    deinit { base?.deallocate() }
+
+    public var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+    public var array: [UInt8] { Array(buffer) }
 }

@@ -10,8 +10,13 @@ public struct ExpositionWriter: ~Copyable {
         buffer = ByteBuffer(capacity: capacity)
     }
 
-    /// The exposition written so far.
+    /// The exposition written so far (a copy).
     public var bytes: [UInt8] { buffer.array }
+
+    /// The finished exposition, handed over without a copy.
+    public consuming func finish() -> OwnedBytes {
+        buffer.take()
+    }
 
     public mutating func family(_ family: MetricFamily) {
         // OpenMetrics names a counter family without `_total` (strict parsers

@@ -108,12 +108,12 @@ public final class Scraper: Sendable {
     /// exporter-wide families only, with database_up 0.
     public func scrape(format: ExpositionFormat, timeoutSeconds: Double? = nil) -> [UInt8] {
         let started = Clock.monotonicSeconds()
-        return render(read(timeoutSeconds: timeoutSeconds), format: format, startedAt: started)
+        return render(read(timeoutSeconds: timeoutSeconds), format: format, startedAt: started).array
     }
 
     /// Renders one read's outcome. Kept apart from `read` so that the HTTP
     /// side can bound concurrent renders without serialising reads.
-    public func render(_ outcome: ReadOutcome, format: ExpositionFormat, startedAt started: Double) -> [UInt8] {
+    public func render(_ outcome: ReadOutcome, format: ExpositionFormat, startedAt started: Double) -> OwnedBytes {
         var writer = ExpositionWriter(format: format, capacity: 4096)
         var duplicates = 0
         if case .success(let snapshot) = outcome.snapshot {
@@ -131,7 +131,7 @@ public final class Scraper: Sendable {
             process: ProcessMetrics.read())
         ExpositionRenderer.renderExporter(exporter, into: &writer)
         writer.end()
-        return writer.bytes
+        return writer.finish()
     }
 
     /// SPEC §4 readiness: the latest read succeeded; when nothing was read in
