@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 
 if ! command -v wrk >/dev/null; then
     echo "bench: installing wrk (Debian package)" >&2
+    apt-get update >/dev/null
     apt-get install -y --no-install-recommends wrk >/dev/null
 fi
 

@@ -139,4 +139,23 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(check.status, 0, check.output)
         XCTAssertEqual(check.output.trimmingCharacters(in: .whitespacesAndNewlines), "")
     }
+
+    /// SPEC §4: /-/ready answers from the latest read while it is under 10 s
+    /// old, and reads afresh once it is older.
+    func testReadinessReadsAgainAfterTenSeconds() throws {
+        let directory = NSTemporaryDirectory() + "cinder-ready-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/cinder.sqlite"
+        let fixture = try ExporterFixture(databasePath: path)
+        XCTAssertEqual(try HTTPTestClient.get(port: fixture.port, "/-/ready").status, 503, "before the first success")
+        let readsAfterFirst = fixture.scraper.readsTotal
+        let db = try SQLiteConnection(path: path, readOnly: false, busyTimeoutMillis: 1000)
+        try db.execute(DemoDatabase.schema)
+        XCTAssertEqual(try HTTPTestClient.get(port: fixture.port, "/-/ready").status, 503, "the latest read (under 10 s old) failed")
+        XCTAssertEqual(fixture.scraper.readsTotal, readsAfterFirst, "no new read within 10 s")
+        Thread.sleep(forTimeInterval: 10.3)
+        XCTAssertEqual(try HTTPTestClient.get(port: fixture.port, "/-/ready").status, 200, "a fresh read after 10 s")
+        XCTAssertEqual(fixture.scraper.readsTotal, readsAfterFirst + 1)
+    }
 }
