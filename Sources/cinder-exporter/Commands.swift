@@ -116,7 +116,8 @@ struct Demo: ParsableCommand {
         let logger = log.makeLogger()
         let address = try ListenAddress(parsing: web.listenAddress)
         let webConfig = try web.loadConfig()
-        let file = try path ?? Output.temporaryDirectory() + "/cinder.sqlite"
+        let madeDirectory = path == nil ? try Output.temporaryDirectory() : nil
+        let file = path ?? madeDirectory! + "/cinder.sqlite"
         let demo = try DemoDatabase(path: file)
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "demo.heartbeat"))
         timer.schedule(deadline: .now() + .seconds(interval), repeating: .seconds(interval))
@@ -130,6 +131,8 @@ struct Demo: ParsableCommand {
                          address: address, telemetryPath: web.telemetryPath, logger: logger,
                          databaseDescription: "sqlite:\(file)")
         timer.cancel()
+        // A folder the demo made for itself goes when the demo does.
+        if let madeDirectory { Output.removeTree(madeDirectory) }
     }
 }
 

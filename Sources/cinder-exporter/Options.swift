@@ -13,7 +13,7 @@ struct DatabaseOptions: ParsableArguments {
             help: "SQLAlchemy URL of the Cinder database, as in cinder.conf [database] connection (env CINDER_EXPORTER_DATABASE_URL).")
     var databaseURL: String?
 
-    @Option(name: .customLong("database.timeout"), help: "Seconds to wait for the database on connect and read.")
+    @Option(name: .customLong("database.timeout"), help: "Seconds to wait for the database on connect and read (at most 30); a scrape also stops 0.5 s before Prometheus's scrape timeout.")
     var databaseTimeout: Double = 5
 
     @Option(name: .customLong("cinder.service-down-time"),
@@ -111,7 +111,7 @@ enum LogLevelName: String, ExpressibleByArgument, CaseIterable {
 }
 
 struct WebOptions: ParsableArguments {
-    @Option(name: .customLong("web.listen-address"), help: "Address to listen on, HOST:PORT or :PORT.")
+    @Option(name: .customLong("web.listen-address"), help: "Address to listen on: HOST:PORT, :PORT (every address) or [IPv6]:PORT.")
     var listenAddress: String = ":9876"
 
     @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")

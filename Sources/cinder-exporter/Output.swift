@@ -23,4 +23,15 @@ enum Output {
         }
         return String(cString: made)
     }
+
+    /// Removes the demo's own folder: the database and its journal files.
+    static func removeTree(_ directory: String) {
+        guard let dir = opendir(directory) else { return }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { unlink(directory + "/" + name) }
+        }
+        closedir(dir)
+        rmdir(directory)
+    }
 }

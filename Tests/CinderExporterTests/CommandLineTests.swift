@@ -97,4 +97,45 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0)
         XCTAssertThrowsError(try HTTPTestClient(port: chosen), "the port is closed after shutdown")
     }
+
+    /// The demo serves its simulated services (one disabled with a reason) and
+    /// removes its temporary folder when it stops.
+    func testDemoServesSimulatedServicesAndCleansUp() throws {
+        let temporary = try Tools.temporaryDirectory()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["demo", "--web.listen-address", "127.0.0.1:0", "--log.format", "json", "--demo.heartbeat-interval", "1"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": temporary]) { $1 }
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        var collected = Data()
+        var port: UInt16?
+        let deadline = Date().addingTimeInterval(15)
+        while port == nil, Date() < deadline {
+            collected.append(stderr.fileHandleForReading.availableData)
+            let text = String(decoding: collected, as: UTF8.self)
+            if let range = text.range(of: #""address":"127.0.0.1:(\d+)""#, options: .regularExpression) {
+                port = UInt16(text[range].split(separator: ":").last!.dropLast())
+            }
+        }
+        let chosen = try XCTUnwrap(port, String(decoding: collected, as: UTF8.self))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporary).count, 1, "the demo's own folder")
+        let first = ParsedExposition(try HTTPTestClient.get(port: chosen, "/metrics").text)
+        XCTAssertEqual(first.names(withPrefix: "cinder_service_up{").count, 6)
+        XCTAssertEqual(first.names(withPrefix: "cinder_service_up{").filter { first.samples[$0] == "1" }.count, 6)
+        let disabled = first.names(withPrefix: "cinder_service_disabled{").filter { first.samples[$0] == "1" }
+        XCTAssertEqual(disabled.count, 1)
+        XCTAssertTrue(first.names(withPrefix: "cinder_service_info{").contains { $0.contains(#"disabled_reason="maintenance"#) })
+        // Heartbeats arrive every second: report counts grow.
+        let reportsKey = serviceKey("cinder_service_reports", host: "controller-1", binary: "cinder-scheduler")
+        let before = Int(first.samples[reportsKey] ?? "") ?? -1
+        Thread.sleep(forTimeInterval: 2.5)
+        let after = Int(ParsedExposition(try HTTPTestClient.get(port: chosen, "/metrics").text).samples[reportsKey] ?? "") ?? -1
+        XCTAssertGreaterThan(after, before)
+        process.interrupt()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporary), [], "the demo removed its folder")
+    }
 }

@@ -76,7 +76,7 @@ final class PrometheusServer {
                 "--storage.tsdb.path=\(directory)/data",
                 "--log.level=warn",
             ] + extraArguments
-            FileManager.default.createFile(atPath: directory + "/prometheus.log", contents: nil)
+            _ = FileManager.default.createFile(atPath: directory + "/prometheus.log", contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/prometheus.log"))
             process.standardOutput = log
             process.standardError = log
