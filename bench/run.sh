@@ -15,8 +15,8 @@ if ! command -v wrk >/dev/null; then
 fi
 
 echo "bench: building the release binary" >&2
-swift build -c release --scratch-path .build-bench >&2
-binary="$(swift build -c release --scratch-path .build-bench --show-bin-path)/cinder-exporter"
+swift build -c release --static-swift-stdlib --scratch-path .build-bench >&2
+binary="$(swift build -c release --static-swift-stdlib --scratch-path .build-bench --show-bin-path)/cinder-exporter"
 
 venv=bench/.venv
 if ! "$venv/bin/python" -c 'import importlib.metadata as m; assert m.version("query-exporter") == "5.0.2"' 2>/dev/null; then

@@ -30,10 +30,13 @@ public struct ProcessMetrics: Sendable {
             virtualBytes: vsize,
             openFDs: countOpenFDs(),
             maxFDs: Int64(clamping: limit.rlim_cur),
-            startTimeSeconds: bootTime() + Double(start) / ticks)
+            startTimeSeconds: bootTime + Double(start) / ticks)
     }
 
-    private static func bootTime() -> Double {
+    /// The boot time never changes: read /proc/stat once, not on every scrape.
+    private static let bootTime: Double = readBootTime()
+
+    private static func readBootTime() -> Double {
         guard let text = readFile("/proc/stat") else { return 0 }
         for line in text.split(separator: UInt8(ascii: "\n")) where line.starts(with: Array("btime ".utf8)) {
             return Double(String(decoding: line.dropFirst(6), as: UTF8.self)) ?? 0
