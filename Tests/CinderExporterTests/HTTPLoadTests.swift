@@ -58,6 +58,7 @@ final class HTTPLoadTests: XCTestCase {
         try db.execute("BEGIN EXCLUSIVE")
         try db.execute("UPDATE services SET report_count = report_count + 1")
         let results = Mutex([Int: String]())
+        let durations = Mutex(Set<String>())
         let scrapers = DispatchGroup()
         for index in 0..<50 {
             scrapers.enter()
@@ -65,8 +66,10 @@ final class HTTPLoadTests: XCTestCase {
                 defer { scrapers.leave() }
                 do {
                     let response = try HTTPTestClient.get(port: port, "/metrics")
-                    let up = ParsedExposition(response.text).value("cinder_exporter_database_up") ?? "missing"
+                    let parsed = ParsedExposition(response.text)
+                    let up = parsed.value("cinder_exporter_database_up") ?? "missing"
                     results.withLock { $0[index] = "\(response.status) \(up)" }
+                    durations.withLock { $0.insert(parsed.value("cinder_exporter_scrape_duration_seconds") ?? "missing") }
                 } catch {
                     results.withLock { $0[index] = "error \(error)" }
                 }
@@ -83,6 +86,10 @@ final class HTTPLoadTests: XCTestCase {
         let reads = fixture.scraper.readsTotal - readsBefore
         print("load: 50 overlapping scrapes answered by \(reads) database read(s) with 200 hostile connections open")
         XCTAssertEqual(reads, 1, "overlapping scrapes must share one read")
+        // They share the rendered body too: at most one render per render slot.
+        let renders = durations.withLock { $0.count }
+        print("load: 50 scrapes of that read were served by \(renders) render(s)")
+        XCTAssertLessThanOrEqual(renders, 4)
 
         // Dribblers are cut off around the 2 s request deadline, not left to run.
         XCTAssertEqual(cutOff.wait(timeout: .now() + 15), .success, "dribblers were not cut off")
