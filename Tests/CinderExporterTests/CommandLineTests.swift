@@ -69,27 +69,35 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
-    /// The server starts, answers, and exits 0 on SIGTERM.
-    func testServeShutsDownGracefullyOnSIGTERM() throws {
-        let db = try TestDatabase()
+    /// Starts the binary on a free loopback port and reads the port from its
+    /// JSON start line.
+    func startServer(_ arguments: [String], environment: [String: String] = [:]) throws -> (Process, UInt16) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--database.url", db.url, "--web.listen-address", "127.0.0.1:0", "--log.format", "json"]
+        process.arguments = arguments + ["--web.listen-address", "127.0.0.1:0", "--log.format", "json"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let stderr = Pipe()
         process.standardError = stderr
         try process.run()
-        // The start line names the chosen port.
         var collected = Data()
-        var port: UInt16?
         let deadline = Date().addingTimeInterval(15)
-        while port == nil, Date() < deadline {
+        while Date() < deadline {
             collected.append(stderr.fileHandleForReading.availableData)
             let text = String(decoding: collected, as: UTF8.self)
-            if let range = text.range(of: #""address":"127.0.0.1:(\d+)""#, options: .regularExpression) {
-                port = UInt16(text[range].split(separator: ":").last!.dropLast())
+            if let range = text.range(of: #""address":"127.0.0.1:(\d+)""#, options: .regularExpression),
+               let port = UInt16(text[range].split(separator: ":").last!.dropLast()) {
+                return (process, port)
             }
         }
-        let chosen = try XCTUnwrap(port, "no start line: \(String(decoding: collected, as: UTF8.self))")
+        process.terminate()
+        XCTFail("no start line: \(String(decoding: collected, as: UTF8.self))")
+        throw HTTPTestClient.ClientError(description: "the exporter printed no start line")
+    }
+
+    /// The server starts, answers, and exits 0 on SIGTERM.
+    func testServeShutsDownGracefullyOnSIGTERM() throws {
+        let db = try TestDatabase()
+        let (process, chosen) = try startServer(["--database.url", db.url])
         XCTAssertEqual(try HTTPTestClient.get(port: chosen, "/-/healthy").status, 200)
         process.terminate()
         process.waitUntilExit()
@@ -102,24 +110,7 @@ final class CommandLineTests: XCTestCase {
     /// removes its temporary folder when it stops.
     func testDemoServesSimulatedServicesAndCleansUp() throws {
         let temporary = try Tools.temporaryDirectory()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["demo", "--web.listen-address", "127.0.0.1:0", "--log.format", "json", "--demo.heartbeat-interval", "1"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": temporary]) { $1 }
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        var collected = Data()
-        var port: UInt16?
-        let deadline = Date().addingTimeInterval(15)
-        while port == nil, Date() < deadline {
-            collected.append(stderr.fileHandleForReading.availableData)
-            let text = String(decoding: collected, as: UTF8.self)
-            if let range = text.range(of: #""address":"127.0.0.1:(\d+)""#, options: .regularExpression) {
-                port = UInt16(text[range].split(separator: ":").last!.dropLast())
-            }
-        }
-        let chosen = try XCTUnwrap(port, String(decoding: collected, as: UTF8.self))
+        let (process, chosen) = try startServer(["demo", "--demo.heartbeat-interval", "1"], environment: ["TMPDIR": temporary])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporary).count, 1, "the demo's own folder")
         let first = ParsedExposition(try HTTPTestClient.get(port: chosen, "/metrics").text)
         XCTAssertEqual(first.names(withPrefix: "cinder_service_up{").count, 6)
