@@ -116,6 +116,8 @@ final class ServerTests: XCTestCase {
         try db.insert(["id": .integer(1), "host": .text("x"), "binary": .text("cinder-volume"), "updated_at": .text("garbage")])
         try db.insert(["id": .integer(2), "host": .text("d"), "binary": .text("cinder-volume"), "updated_at": .text(TestDatabase.text(now()))])
         try db.insert(["id": .integer(3), "host": .text("d"), "binary": .text("cinder-volume"), "updated_at": .text(TestDatabase.text(now() - 1_000_000))])
+        try db.insert(["id": .integer(4), "host": .text("r"), "binary": .text("cinder-volume"), "report_count": .text("lots"),
+                       "updated_at": .text(TestDatabase.text(now()))])
         let logs = CapturingLogHandler()
         let fixture = try ExporterFixture(databasePath: db.path, logger: logs.logger)
         for _ in 0..<3 {
@@ -125,6 +127,8 @@ final class ServerTests: XCTestCase {
         }
         XCTAssertEqual(logs.lines.filter { $0.contains("unknown") }.count, 1, "\(logs.lines)")
         XCTAssertEqual(logs.lines.filter { $0.contains("duplicate") && $0.contains("id=3") }.count, 1, "\(logs.lines)")
+        XCTAssertEqual(logs.lines.filter { $0.contains("report_count") && $0.contains("id=4") }.count, 1, "\(logs.lines)")
+        XCTAssertNil(try fixture.metrics().value(serviceKey("cinder_service_reports", host: "r", binary: "cinder-volume", zone: "")))
     }
 
     func testOutputOfOddDatabasePassesPromtool() throws {

@@ -28,6 +28,7 @@ public final class Scraper: Sendable {
         var failing = false
         var everSucceeded = false
         var warnedUnknownIDs: Set<Int64> = []
+        var warnedReportCountIDs: Set<Int64> = []
         var warnedDuplicateIDs: Set<Int64> = []
         var readsTotal: Int64 = 0
     }
@@ -95,6 +96,12 @@ public final class Scraper: Sendable {
                 for service in snapshot.services where service.heartbeatAgeMicros == nil {
                     if state.warnedUnknownIDs.insert(service.row.id).inserted {
                         logger.warning("service heartbeat time unknown; exported as down", metadata: Self.metadata(service.row))
+                    }
+                }
+                // A report_count that is not a number leaves that one series out: say so once.
+                for service in snapshot.services where service.row.reportCount == nil {
+                    if state.warnedReportCountIDs.insert(service.row.id).inserted {
+                        logger.warning("report_count is not a number; cinder_service_reports left out", metadata: Self.metadata(service.row))
                     }
                 }
                 for row in snapshot.droppedDuplicates where state.warnedDuplicateIDs.insert(row.id).inserted {
