@@ -26,8 +26,6 @@ final class ConnectionDeadlines: Sendable {
     func responseSent(fd: Int32) { set(fd, Clock.monotonicSeconds() + idleSeconds) }
     func closed(fd: Int32) { _ = deadlines.withLock { $0.removeValue(forKey: fd) } }
 
-    var openCount: Int { deadlines.withLock { $0.count } }
-
     private func set(_ fd: Int32, _ deadline: Double) {
         guard fd >= 0 else { return }
         deadlines.withLock { $0[fd] = deadline }

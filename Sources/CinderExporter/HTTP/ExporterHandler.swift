@@ -42,11 +42,9 @@ public struct ExporterHandler: HTTPHandler {
         // Every scrape joins the read in flight; only rendering is bounded.
         let outcome = scraper.read(timeoutSeconds: budget)
         let format = ExpositionFormat.negotiate(accept: request.headers["accept"])
-        let wantsGzip = GzipCompressor.accepts(request.headers["accept-encoding"])
-        let key = SharedRenders.Key(read: outcome.read, format: format, gzip: wantsGzip)
-        if outcome.isSuccess, let body = shared.body(for: key) {
-            return Self.metricsResponse(body, format: format, gzip: wantsGzip)
-        }
+        let key = SharedRenders.Key(read: outcome.read, format: format,
+                                    gzip: GzipCompressor.accepts(request.headers["accept-encoding"]))
+        if outcome.isSuccess, let response = shared.response(for: key) { return response }
         let limit = min(budget ?? scraper.readTimeoutSeconds, scraper.readTimeoutSeconds)
         let remaining = max(0.05, limit - (Clock.monotonicSeconds() - started))
         guard renderSlots.wait(timeout: .now() + .nanoseconds(Int(remaining * 1e9))) == .success else {
@@ -54,23 +52,12 @@ public struct ExporterHandler: HTTPHandler {
         }
         defer { renderSlots.signal() }
         // Another scrape of the same read may have rendered while this one waited.
-        if outcome.isSuccess, let body = shared.body(for: key) {
-            return Self.metricsResponse(body, format: format, gzip: wantsGzip)
-        }
-        var body = scraper.render(outcome, format: format, startedAt: started)
-        var gzipped = false
-        if wantsGzip, let compressed = gzip.compress(body) {
-            body = compressed
-            gzipped = true
-        }
-        if outcome.isSuccess, gzipped == wantsGzip { shared.store(body, for: key) }
-        return Self.metricsResponse(body, format: format, gzip: gzipped)
-    }
-
-    private static func metricsResponse(_ body: OwnedBytes, format: ExpositionFormat, gzip: Bool) -> HTTPResponse {
-        var headers = [("Content-Type", format.contentType), ("Vary", "Accept-Encoding")]
-        if gzip { headers.append(("Content-Encoding", "gzip")) }
-        return HTTPResponse(status: 200, headers: headers, body: body)
+        if outcome.isSuccess, let response = shared.response(for: key) { return response }
+        let body = scraper.render(outcome, format: format, startedAt: started)
+        let response = compressed(HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body),
+                                  for: request)
+        if outcome.isSuccess { shared.store(response, for: key) }
+        return response
     }
 
     /// The landing page reads the table too: it shares the read in flight and

@@ -18,10 +18,6 @@ public final class GzipCompressor: Sendable {
         pool.withLock { $0.forEach { libdeflate_free_compressor($0.pointer) } }
     }
 
-    public func compress(_ input: [UInt8]) -> [UInt8]? {
-        compress(OwnedBytes(input))?.array
-    }
-
     /// Compresses straight from the rendered body into a new owned buffer.
     public func compress(_ input: OwnedBytes) -> OwnedBytes? {
         guard let compressor = pool.withLock({ $0.popLast()?.pointer }) ?? libdeflate_alloc_compressor(level) else { return nil }

@@ -1,8 +1,8 @@
 import Synchronization
 
-/// Scrapes that joined the same read get the same bytes: the body rendered
-/// (and compressed) for one of them serves the others, instead of each
-/// rendering its own copy. Only the newest read's bodies are kept, and only
+/// Scrapes that joined the same read get the same answer: the response
+/// rendered (and compressed) for one of them serves the others, instead of
+/// each rendering its own copy (its body bytes are shared, never copied). Only the newest read's bodies are kept, and only
 /// for reads that succeeded; a scrape that arrives after a read finished
 /// starts a new read, so nothing here outlives its read (SPEC §4).
 final class SharedRenders: Sendable {
@@ -12,18 +12,18 @@ final class SharedRenders: Sendable {
         let gzip: Bool
     }
 
-    private let bodies = Mutex<(read: UInt64, byKey: [Key: OwnedBytes])>((0, [:]))
+    private let responses = Mutex<(read: UInt64, byKey: [Key: HTTPResponse])>((0, [:]))
 
-    func body(for key: Key) -> OwnedBytes? {
-        bodies.withLock { $0.byKey[key] }
+    func response(for key: Key) -> HTTPResponse? {
+        responses.withLock { $0.byKey[key] }
     }
 
-    func store(_ body: OwnedBytes, for key: Key) {
-        bodies.withLock { state in
+    func store(_ response: HTTPResponse, for key: Key) {
+        responses.withLock { state in
             if key.read > state.read {
                 state = (key.read, [:])
             }
-            if key.read == state.read { state.byKey[key] = body }
+            if key.read == state.read { state.byKey[key] = response }
         }
     }
 }

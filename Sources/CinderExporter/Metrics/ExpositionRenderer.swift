@@ -88,35 +88,23 @@ public enum ExpositionRenderer {
     }
 
     public static func renderExporter(_ state: ExporterState, into writer: inout ExpositionWriter) {
-        writer.family(Metrics.downTime)
-        writer.sample(Metrics.downTime, value: state.downTimeSeconds)
-        writer.family(Metrics.databaseUp)
-        writer.sample(Metrics.databaseUp, value: Int64(state.databaseUp ? 1 : 0))
-        writer.family(Metrics.scrapeDuration)
-        writer.sample(Metrics.scrapeDuration, value: state.scrapeDurationSeconds)
-        writer.family(Metrics.scrapeErrors)
-        writer.sample(Metrics.scrapeErrors, value: state.scrapeErrorsTotal)
-        writer.family(Metrics.databaseReads)
-        writer.sample(Metrics.databaseReads, value: state.readsTotal)
-        writer.family(Metrics.duplicateRows)
-        writer.sample(Metrics.duplicateRows, value: Int64(state.duplicateRows))
+        writer.single(Metrics.downTime, state.downTimeSeconds)
+        writer.single(Metrics.databaseUp, Int64(state.databaseUp ? 1 : 0))
+        writer.single(Metrics.scrapeDuration, state.scrapeDurationSeconds)
+        writer.single(Metrics.scrapeErrors, state.scrapeErrorsTotal)
+        writer.single(Metrics.databaseReads, state.readsTotal)
+        writer.single(Metrics.duplicateRows, Int64(state.duplicateRows))
         writer.family(Metrics.buildInfo)
         writer.sample(Metrics.buildInfo,
                       labels: ExpositionWriter.labelBlock([("revision", BuildInfo.revision), ("version", BuildInfo.version)]),
                       value: Int64(1))
         if let process = state.process {
-            writer.family(Metrics.processCPU)
-            writer.sample(Metrics.processCPU, value: process.cpuSeconds)
-            writer.family(Metrics.processMaxFDs)
-            writer.sample(Metrics.processMaxFDs, value: process.maxFDs)
-            writer.family(Metrics.processOpenFDs)
-            writer.sample(Metrics.processOpenFDs, value: process.openFDs)
-            writer.family(Metrics.processResident)
-            writer.sample(Metrics.processResident, value: process.residentBytes)
-            writer.family(Metrics.processStartTime)
-            writer.sample(Metrics.processStartTime, value: process.startTimeSeconds)
-            writer.family(Metrics.processVirtual)
-            writer.sample(Metrics.processVirtual, value: process.virtualBytes)
+            writer.single(Metrics.processCPU, process.cpuSeconds)
+            writer.single(Metrics.processMaxFDs, process.maxFDs)
+            writer.single(Metrics.processOpenFDs, process.openFDs)
+            writer.single(Metrics.processResident, process.residentBytes)
+            writer.single(Metrics.processStartTime, process.startTimeSeconds)
+            writer.single(Metrics.processVirtual, process.virtualBytes)
         }
     }
 

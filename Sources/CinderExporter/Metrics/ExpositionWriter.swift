@@ -35,6 +35,17 @@ public struct ExpositionWriter: ~Copyable {
     }
 
     /// A sample with a label block already rendered by `labelBlock`.
+    /// A family with one unlabelled sample: HELP, TYPE and the value.
+    public mutating func single(_ family: MetricFamily, _ value: Int64) {
+        self.family(family)
+        sample(family, value: value)
+    }
+
+    public mutating func single(_ family: MetricFamily, _ value: Double) {
+        self.family(family)
+        sample(family, value: value)
+    }
+
     public mutating func sample(_ family: MetricFamily, labels: [UInt8] = [], value: Int64) {
         sampleStart(family, labels)
         buffer.appendInteger(value)
@@ -107,10 +118,6 @@ public struct ExpositionWriter: ~Copyable {
 
     /// `{name="value",...}` with `\\`, `\"` and `\n` escaped; empty pairs list
     /// gives no braces. Values are valid UTF-8 already (readers replace bad bytes).
-    public static func labelBlock(_ pairs: KeyValuePairs<String, String>) -> [UInt8] {
-        labelBlock(pairs.map { ($0.key, $0.value) })
-    }
-
     public static func labelBlock(_ pairs: [(String, String)]) -> [UInt8] {
         guard !pairs.isEmpty else { return [] }
         var out = ByteBuffer(capacity: 256)

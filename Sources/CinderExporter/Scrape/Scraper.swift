@@ -10,7 +10,6 @@ public struct ReadOutcome: Sendable {
     public let snapshot: Result<ServiceSnapshot, DatabaseError>
     /// Monotonic seconds when the read finished.
     public let finishedAt: Double
-    public let readSeconds: Double
 }
 
 /// Reads the table on demand (single flight), keeps the exporter-wide state
@@ -26,7 +25,6 @@ public final class Scraper: Sendable {
         var errorsTotal: Int64 = 0
         var lastOutcome: ReadOutcome?
         var failing = false
-        var everSucceeded = false
         var warnedUnknownIDs: Set<Int64> = []
         var warnedReportCountIDs: Set<Int64> = []
         var warnedDuplicateIDs: Set<Int64> = []
@@ -41,7 +39,6 @@ public final class Scraper: Sendable {
         self.logger = logger
         let downTimeMicros = downTimeSeconds * 1_000_000
         flight = SingleFlight { [reader] in
-            let started = Clock.monotonicSeconds()
             let result: Result<ServiceSnapshot, DatabaseError>
             do throws(DatabaseError) {
                 let rows = try reader.readRows()
@@ -50,8 +47,7 @@ public final class Scraper: Sendable {
             } catch {
                 result = .failure(error)
             }
-            let finished = Clock.monotonicSeconds()
-            return ReadOutcome(snapshot: result, finishedAt: finished, readSeconds: finished - started)
+            return ReadOutcome(snapshot: result, finishedAt: Clock.monotonicSeconds())
         }
     }
 
@@ -60,11 +56,10 @@ public final class Scraper: Sendable {
     public func read(timeoutSeconds: Double? = nil) -> ReadOutcome {
         let wait = min(timeoutSeconds ?? readTimeoutSeconds, readTimeoutSeconds)
         let deadline = DispatchTime.now() + .nanoseconds(Int(max(0, wait) * 1e9))
-        let started = Clock.monotonicSeconds()
         let (read, value) = flight.value(deadline: deadline)
         var outcome = value ?? ReadOutcome(
             snapshot: .failure(DatabaseError("reading the services table took longer than \(Self.format(wait)) s")),
-            finishedAt: Clock.monotonicSeconds(), readSeconds: Clock.monotonicSeconds() - started)
+            finishedAt: Clock.monotonicSeconds())
         outcome.read = read
         record(outcome)
         return outcome
@@ -92,7 +87,6 @@ public final class Scraper: Sendable {
                     state.failing = false
                     logger.info("reading the services table again", metadata: ["database": "\(reader.description)"])
                 }
-                state.everSucceeded = true
                 for service in snapshot.services where service.heartbeatAgeMicros == nil {
                     if state.warnedUnknownIDs.insert(service.row.id).inserted {
                         logger.warning("service heartbeat time unknown; exported as down", metadata: Self.metadata(service.row))

@@ -56,16 +56,15 @@ public struct StderrLogHandler: LogHandler {
         fields.map { key, value in
             let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isNewline }
             guard needsQuotes else { return "\(key)=\(value)" }
-            return "\(key)=\"\(escape(value))\""
+            // JSON's string escapes are valid inside logfmt's quotes too.
+            return "\(key)=\"\(JSONText.escape(value))\""
         }.joined(separator: " ")
     }
 
     static func json(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { "\"\(escape($0.0))\":\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
+        "{" + fields.map { "\"\(JSONText.escape($0.0))\":\"\(JSONText.escape($0.1))\"" }.joined(separator: ",") + "}"
     }
 
-    /// JSON string escaping (also valid inside logfmt's quotes).
-    static func escape(_ text: String) -> String { JSONText.escape(text) }
 }
 
 /// Unbuffered writes to fd 2 (the C `stderr` global is not concurrency-safe in Swift 6).
