@@ -8,7 +8,7 @@ struct CinderExporterCommand: ParsableCommand {
         commandName: "cinder-exporter",
         abstract: "Prometheus exporter for OpenStack Cinder service state, read from the Cinder database.",
         version: "cinder-exporter \(BuildInfo.version) (revision \(BuildInfo.revision))",
-        subcommands: [Serve.self, MetricsCommand.self, Services.self, Demo.self],
+        subcommands: [Serve.self, MetricsCommand.self, Services.self, Volumes.self, Demo.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -18,6 +18,7 @@ struct Serve: ParsableCommand {
         commandName: "serve", abstract: "Serve metrics over HTTP (the default).")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var collectors: CollectorOptions
     @OptionGroup var web: WebOptions
     @OptionGroup var log: LogOptions
 
@@ -27,7 +28,8 @@ struct Serve: ParsableCommand {
         let webConfig = try web.loadConfig()
         let logger = log.makeLogger()
         let reader = ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout)
-        try Runner.serve(reader: reader, webConfig: webConfig, downTimeSeconds: database.downTimeSeconds,
+        try Runner.serve(reader: reader, work: collectors.makeCollectors(url: url, logger: logger),
+                         webConfig: webConfig, downTimeSeconds: database.downTimeSeconds,
                          timeoutSeconds: database.databaseTimeout, address: address,
                          telemetryPath: web.telemetryPath, logger: logger, databaseDescription: url.logDescription)
     }
@@ -39,16 +41,21 @@ struct MetricsCommand: ParsableCommand {
         commandName: "metrics", abstract: "Print one exposition to stdout and exit (1 when the table cannot be read).")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup var collectors: CollectorOptions
     @OptionGroup var log: LogOptions
 
     func run() throws {
         let url = try database.resolvedURL()
+        let logger = log.makeLogger()
         let scraper = Scraper(reader: ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout),
                               downTimeSeconds: try database.downTimeSeconds,
-                              readTimeoutSeconds: database.databaseTimeout, logger: log.makeLogger())
-        let body = scraper.scrape(format: .text004)
+                              readTimeoutSeconds: database.databaseTimeout,
+                              work: collectors.makeCollectors(url: url, logger: logger), logger: logger)
+        // Exit 1 is about the services read only: a failed work collector
+        // shows in its success gauge and its log line (SPEC §3).
+        let (body, servicesRead) = scraper.scrapeOnce(format: .text004)
         Output.write(body)
-        if scraper.errorsTotal > 0 { throw ExitCode(1) }
+        if !servicesRead { throw ExitCode(1) }
     }
 }
 
@@ -97,6 +104,7 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "Serve metrics for a simulated Cinder database (no Cinder needed).")
 
+    @OptionGroup var collectors: CollectorOptions
     @OptionGroup var web: WebOptions
     @OptionGroup var log: LogOptions
 
@@ -127,7 +135,8 @@ struct Demo: ParsableCommand {
         timer.resume()
         logger.info("demo database created; one volume service stops heartbeating after 60 s",
                     metadata: ["path": "\(file)", "url": "sqlite:///\(file)"])
-        try Runner.serve(reader: SQLiteReader(path: file, timeoutSeconds: 5), webConfig: webConfig, downTimeSeconds: 60, timeoutSeconds: 5,
+        try Runner.serve(reader: SQLiteReader(path: file, timeoutSeconds: 5),
+                         work: collectors.makeCollectors(url: .sqlite(path: file), logger: logger), webConfig: webConfig, downTimeSeconds: 60, timeoutSeconds: 5,
                          address: address, telemetryPath: web.telemetryPath, logger: logger,
                          databaseDescription: "sqlite:\(file)")
         timer.cancel()
@@ -137,11 +146,11 @@ struct Demo: ParsableCommand {
 }
 
 enum Runner {
-    static func serve(reader: any ServiceReader, webConfig: WebConfig, downTimeSeconds: Int64, timeoutSeconds: Double, address: ListenAddress,
+    static func serve(reader: any ServiceReader, work: WorkCollectors?, webConfig: WebConfig, downTimeSeconds: Int64, timeoutSeconds: Double, address: ListenAddress,
                       telemetryPath: String, logger: Logger, databaseDescription: String) throws {
         TerminationSignals.block()
         let scraper = Scraper(reader: reader, downTimeSeconds: downTimeSeconds,
-                              readTimeoutSeconds: timeoutSeconds, logger: logger)
+                              readTimeoutSeconds: timeoutSeconds, work: work, logger: logger)
         let routes = ExporterHandler(scraper: scraper, telemetryPath: telemetryPath)
         let handler = AuthenticatingHandler(authenticator: Authenticator(users: webConfig.basicAuthUsers), inner: routes)
         let server = try HTTPServer(address: address, tls: webConfig.tls, handler: handler, logger: logger)
@@ -150,9 +159,13 @@ enum Runner {
             "database": "\(databaseDescription)", "telemetry_path": "\(telemetryPath)",
             "service_down_time": "\(downTimeSeconds)", "tls": "\(webConfig.tls != nil)",
             "basic_auth": "\(!webConfig.basicAuthUsers.isEmpty)",
+            "collectors": "\((["services"] + (work?.kinds.map(\.collectorName) ?? [])).joined(separator: ","))",
         ])
+        // The work collectors refresh in the background, never in a scrape.
+        work?.start()
         let signal = TerminationSignals.waitForTermination()
         logger.info("shutting down", metadata: ["signal": "\(signal)"])
         server.stop()
+        work?.stop()
     }
 }

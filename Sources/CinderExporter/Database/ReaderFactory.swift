@@ -1,4 +1,4 @@
-/// Builds the reader for a database URL.
+/// Builds the readers for a database URL.
 public enum ReaderFactory {
     public static func reader(for url: DatabaseURL, timeoutSeconds: Double) -> any ServiceReader {
         switch url {
@@ -6,6 +6,17 @@ public enum ReaderFactory {
             return SQLiteReader(path: path, timeoutSeconds: timeoutSeconds)
         case .mysql(let target):
             return MariaDBReader(target: target, timeoutSeconds: timeoutSeconds)
+        }
+    }
+
+    /// The work collectors' reader: a connection of its own, bounded by the
+    /// collector timeout (SPEC §9).
+    public static func workReader(for url: DatabaseURL, timeoutSeconds: Double) -> any WorkReader {
+        switch url {
+        case .sqlite(let path):
+            return SQLiteWorkReader(path: path, timeoutSeconds: timeoutSeconds)
+        case .mysql(let target):
+            return MariaDBWorkReader(target: target, timeoutSeconds: timeoutSeconds)
         }
     }
 }

@@ -7,6 +7,9 @@ import Glibc
 /// it in deinit; every C status becomes a `DatabaseError` with SQLite's message.
 final class SQLiteConnection {
     private let handle: OpaquePointer
+    /// Monotonic seconds after which a running statement is interrupted
+    /// (`interrupting(after:)`); read by the progress handler.
+    private let deadline = UnsafeMutablePointer<Double>.allocate(capacity: 1)
 
     /// Opens an existing file read-only, or (for tools and tests) read-write,
     /// creating it.
@@ -22,11 +25,31 @@ final class SQLiteConnection {
             throw DatabaseError("cannot open SQLite database \(path): \(message)")
         }
         handle = db
+        deadline.initialize(to: .infinity)
         sqlite3_busy_timeout(db, busyTimeoutMillis)
         sqlite3_extended_result_codes(db, 1)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        sqlite3_close_v2(handle)
+        deadline.deallocate()
+    }
+
+    /// Runs `body` with every statement of this connection interrupted once
+    /// `seconds` have passed (SQLITE_INTERRUPT): a long scan cannot outlive
+    /// its bound. The handler runs every 1,000 virtual-machine steps.
+    func interrupting<T>(after seconds: Double, _ body: () throws(DatabaseError) -> T) throws(DatabaseError) -> T {
+        deadline.pointee = Clock.monotonicSeconds() + seconds
+        sqlite3_progress_handler(handle, 1000, { context in
+            guard let context else { return 0 }
+            return Clock.monotonicSeconds() > context.load(as: Double.self) ? 1 : 0
+        }, UnsafeMutableRawPointer(deadline))
+        defer {
+            sqlite3_progress_handler(handle, 0, nil, nil)
+            deadline.pointee = .infinity
+        }
+        return try body()
+    }
 
     func execute(_ sql: String) throws(DatabaseError) {
         var errorMessage: UnsafeMutablePointer<CChar>?
@@ -77,7 +100,8 @@ final class SQLiteStatement {
             case .null: status = sqlite3_bind_null(handle, index)
             case .integer(let v): status = sqlite3_bind_int64(handle, index, v)
             case .real(let v): status = sqlite3_bind_double(handle, index, v)
-            case .text(let v): status = sqlite3_bind_text(handle, index, v, -1, cinder_sqlite3_transient())
+            // By byte length: a NUL inside the text is kept, not an end.
+            case .text(let v): status = sqlite3_bind_text(handle, index, v, Int32(v.utf8.count), cinder_sqlite3_transient())
             }
             guard status == SQLITE_OK else { throw DatabaseError("SQLite: \(connection.lastError)") }
         }
@@ -123,5 +147,43 @@ struct SQLiteRow {
         }
         let count = Int(sqlite3_column_bytes(handle, column))
         return body(UnsafeBufferPointer(start: pointer.assumingMemoryBound(to: UInt8.self), count: count))
+    }
+}
+
+/// SPEC §1's readings of a column, whatever type SQLite stored in it.
+extension SQLiteRow {
+    /// NULL reads as ""; invalid UTF-8 becomes U+FFFD.
+    func text(_ column: Int32) -> String {
+        if kind(column) == .null { return "" }
+        return withBytes(column) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// nil for NULL or anything that is not a whole number.
+    func integer(_ column: Int32) -> Int64? {
+        switch kind(column) {
+        case .integer: return int64(column)
+        case .real: return Int64(exactly: double(column))
+        case .text: return withBytes(column) { Int64(String(decoding: $0, as: UTF8.self)) }
+        case .null, .blob: return nil
+        }
+    }
+
+    /// NULL or 0 is false, anything else true.
+    func flag(_ column: Int32) -> Bool {
+        switch kind(column) {
+        case .null: return false
+        case .integer: return int64(column) != 0
+        case .real: return double(column) != 0
+        case .text, .blob: return withBytes(column) { !$0.elementsEqual("0".utf8) }
+        }
+    }
+
+    /// Text in SQLAlchemy's DATETIME form, else `.invalid`; NULL is `.null`.
+    func time(_ column: Int32) -> StoredTime {
+        switch kind(column) {
+        case .null: return .null
+        case .text, .blob: return withBytes(column) { UTCTime.parse($0) }
+        case .integer, .real: return .invalid
+        }
     }
 }

@@ -7,8 +7,8 @@ public final class DemoDatabase: Sendable {
     public let stopAfterSeconds: Int64
     private let startedMicros: Int64
 
-    /// The Ocata schema (seed §3) plus `uuid`, a newer column the exporter
-    /// must tolerate.
+    /// The Ocata services schema (seed §3) plus `uuid`, a newer column the
+    /// exporter must tolerate, and Cinder 29's work tables (SPEC §9).
     public static let schema = """
         CREATE TABLE IF NOT EXISTS services (
             created_at DATETIME, updated_at DATETIME, deleted_at DATETIME, deleted BOOLEAN,
@@ -19,8 +19,9 @@ public final class DemoDatabase: Sendable {
             rpc_current_version VARCHAR(36), object_current_version VARCHAR(36),
             replication_status VARCHAR(36), frozen BOOLEAN, active_backend_id VARCHAR(255),
             cluster_name VARCHAR(255), uuid VARCHAR(36)
-        )
-        """
+        );
+
+        """ + CinderSchema.workTables(.sqlite).map { $0 + ";\n" }.joined()
 
     struct Service {
         let host: String, binary: String, zone: String, cluster: String?

@@ -108,6 +108,64 @@ public enum ExpositionRenderer {
         }
     }
 
+    /// SPEC §9: each work collector's families, from its latest good figures;
+    /// ages from the scrape's own clock reading `nowMicros`.
+    public static func renderWork(_ reports: [CollectorReport], nowMicros: Int64, into writer: inout ExpositionWriter) {
+        for report in reports {
+            guard let figures = report.figures else { continue }
+            let groups = figures.groups
+            var blocks = LabelBlocks(blocks: groups.count, bytesPerBlock: 64)
+            for group in groups {
+                blocks.pair("host", group.host)
+                if figures.kind.hasPool { blocks.pair("pool", group.pool) }
+                blocks.pair("status", group.status)
+                blocks.finish()
+            }
+            let families = figures.kind.families
+            writer.family(families.count)
+            let count = sampleName(families.count)
+            for index in groups.indices {
+                writer.sample(count, blocks, index, value: groups[index].count)
+            }
+            writer.family(families.size)
+            let size = sampleName(families.size)
+            for index in groups.indices {
+                writer.sample(size, blocks, index, value: groups[index].sizeBytes)
+            }
+            writer.family(families.oldest)
+            let oldest = sampleName(families.oldest)
+            for index in groups.indices where groups[index].isTransitional {
+                if let micros = groups[index].oldestMicros {
+                    writer.sample(oldest, blocks, index, micros: nowMicros &- micros)
+                }
+            }
+        }
+    }
+
+    /// `cinder_exporter_collector_*{collector}`: services first (its read is
+    /// every scrape's own), then each work collector that has read at least once.
+    public static func renderCollectors(servicesSuccess: Bool, servicesDuration: Double, _ reports: [CollectorReport],
+                                        nowMicros: Int64, into writer: inout ExpositionWriter) {
+        func label(_ name: String) -> [UInt8] { ExpositionWriter.labelBlock([("collector", name)]) }
+        writer.family(Metrics.collectorSuccess)
+        writer.sample(Metrics.collectorSuccess, labels: label("services"), value: Int64(servicesSuccess ? 1 : 0))
+        for report in reports {
+            writer.sample(Metrics.collectorSuccess, labels: label(report.kind.collectorName), value: Int64(report.success ? 1 : 0))
+        }
+        writer.family(Metrics.collectorDuration)
+        writer.sample(Metrics.collectorDuration, labels: label("services"), value: servicesDuration)
+        for report in reports {
+            writer.sample(Metrics.collectorDuration, labels: label(report.kind.collectorName), value: report.durationSeconds)
+        }
+        let served = reports.filter { $0.figures != nil }
+        guard !served.isEmpty else { return }
+        writer.family(Metrics.collectorAge)
+        for report in served {
+            writer.sample(Metrics.collectorAge, labels: label(report.kind.collectorName),
+                          value: seconds(nowMicros &- report.readStartedMicros))
+        }
+    }
+
     /// Microseconds as seconds: both operands are exact, so the quotient is the
     /// double nearest the true decimal and prints back as it.
     static func seconds(_ micros: Int64) -> Double {

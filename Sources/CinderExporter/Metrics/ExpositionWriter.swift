@@ -68,6 +68,20 @@ public struct ExpositionWriter: ~Copyable {
         buffer.append(UInt8(ascii: "\n"))
     }
 
+    /// A sample with a double value; whole numbers print without a fraction
+    /// (sizes in bytes read better as integers).
+    mutating func sample(_ name: [UInt8], _ blocks: borrowing LabelBlocks, _ index: Int, value: Double) {
+        buffer.append(name)
+        blocks.copy(index, into: &buffer)
+        buffer.append(UInt8(ascii: " "))
+        if value == value.rounded(), abs(value) < 9.0e15 {
+            buffer.appendInteger(Int64(value))
+        } else {
+            buffer.append(Self.format(value))
+        }
+        buffer.append(UInt8(ascii: "\n"))
+    }
+
     /// A sample whose value is `micros` as seconds, spelled as
     /// `format(ExpositionRenderer.seconds(micros))` spells it.
     mutating func sample(_ name: [UInt8], _ blocks: borrowing LabelBlocks, _ index: Int, micros: Int64) {

@@ -70,6 +70,42 @@ public enum Metrics {
         help: "Version and revision of this exporter; the value is always 1.",
         kind: .gauge)
 
+    // SPEC §9: work in flight, per exported host, pool and status.
+    public static let volumes = MetricFamily(
+        name: "cinder_volumes", help: "Live volumes (deleted = 0) by backend host, pool and status.", kind: .gauge)
+    public static let volumesSize = MetricFamily(
+        name: "cinder_volumes_size_bytes", help: "Allocated size of those volumes (size GiB x 2^30).", kind: .gauge)
+    public static let volumesOldestAge = MetricFamily(
+        name: "cinder_volumes_oldest_age_seconds",
+        help: "Seconds since the oldest volume of a transitional status last changed (updated_at, else created_at).",
+        kind: .gauge)
+    public static let snapshots = MetricFamily(
+        name: "cinder_snapshots", help: "Live snapshots by their volume's backend host, pool and status.", kind: .gauge)
+    public static let snapshotsSize = MetricFamily(
+        name: "cinder_snapshots_size_bytes", help: "Size of those snapshots (volume_size GiB x 2^30).", kind: .gauge)
+    public static let snapshotsOldestAge = MetricFamily(
+        name: "cinder_snapshots_oldest_age_seconds",
+        help: "Seconds since the oldest snapshot of a transitional status last changed (updated_at, else created_at).",
+        kind: .gauge)
+    public static let backups = MetricFamily(
+        name: "cinder_backups", help: "Live backups by backup host and status.", kind: .gauge)
+    public static let backupsSize = MetricFamily(
+        name: "cinder_backups_size_bytes", help: "Size of those backups (size GiB x 2^30).", kind: .gauge)
+    public static let backupsOldestAge = MetricFamily(
+        name: "cinder_backups_oldest_age_seconds",
+        help: "Seconds since the oldest backup of a transitional status last changed (updated_at, else created_at).",
+        kind: .gauge)
+    public static let collectorSuccess = MetricFamily(
+        name: "cinder_exporter_collector_success",
+        help: "1 if the collector's latest read succeeded, else 0.", kind: .gauge)
+    public static let collectorDuration = MetricFamily(
+        name: "cinder_exporter_collector_duration_seconds",
+        help: "Seconds the collector's latest read took.", kind: .gauge)
+    public static let collectorAge = MetricFamily(
+        name: "cinder_exporter_collector_age_seconds",
+        help: "Seconds since the figures served by a work collector were read (at most the interval plus one read).",
+        kind: .gauge)
+
     public static let processCPU = MetricFamily(
         name: "process_cpu_seconds",
         help: "Total user and system CPU time spent in seconds.",

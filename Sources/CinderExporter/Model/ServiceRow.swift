@@ -50,13 +50,5 @@ public struct ServiceRow: Sendable, Equatable {
 
     /// Cinder's `last = updated_at or created_at`; nil when the heartbeat cannot
     /// be known. An unparsable `updated_at` does not fall back to `created_at`.
-    public var lastHeartbeat: Int64? {
-        switch updatedAt {
-        case .micros(let value): return value
-        case .invalid: return nil
-        case .null:
-            if case .micros(let value) = createdAt { return value }
-            return nil
-        }
-    }
+    public var lastHeartbeat: Int64? { StoredTime.lastChange(updatedAt: updatedAt, createdAt: createdAt) }
 }

@@ -6,6 +6,19 @@ public enum StoredTime: Sendable, Equatable {
     case invalid
     /// Microseconds since the Unix epoch, UTC.
     case micros(Int64)
+
+    /// Cinder's `updated_at or created_at` (SPEC §1), for services and work
+    /// alike; nil when it cannot be known. An unparsable `updated_at` does not
+    /// fall back to `created_at`.
+    public static func lastChange(updatedAt: StoredTime, createdAt: StoredTime) -> Int64? {
+        switch updatedAt {
+        case .micros(let value): return value
+        case .invalid: return nil
+        case .null:
+            if case .micros(let value) = createdAt { return value }
+            return nil
+        }
+    }
 }
 
 /// Converts between civil UTC dates and microseconds since the epoch without

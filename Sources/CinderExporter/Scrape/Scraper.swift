@@ -10,6 +10,13 @@ public struct ReadOutcome: Sendable {
     public let snapshot: Result<ServiceSnapshot, DatabaseError>
     /// Monotonic seconds when the read finished.
     public let finishedAt: Double
+    /// The read's one wall-clock reading (µs), taken after it: services'
+    /// and work figures' ages are computed from it.
+    public let nowMicros: Int64
+    /// How long the services read took.
+    public let durationSeconds: Double
+    /// The work collectors' latest reports when the read finished.
+    public var collectors: [CollectorReport]
 }
 
 /// Reads the table on demand (single flight), keeps the exporter-wide state
@@ -18,6 +25,8 @@ public final class Scraper: Sendable {
     public let reader: any ServiceReader
     public let downTimeSeconds: Int64
     public let readTimeoutSeconds: Double
+    /// The work collectors (SPEC §9), nil when all are off.
+    public let work: WorkCollectors?
     private let logger: Logger
     private let flight: SingleFlight<ReadOutcome>
 
@@ -32,22 +41,30 @@ public final class Scraper: Sendable {
     }
     private let state = Mutex(State())
 
-    public init(reader: any ServiceReader, downTimeSeconds: Int64, readTimeoutSeconds: Double, logger: Logger) {
+    public init(reader: any ServiceReader, downTimeSeconds: Int64, readTimeoutSeconds: Double,
+                work: WorkCollectors? = nil, logger: Logger) {
         self.reader = reader
+        self.work = work
         self.downTimeSeconds = downTimeSeconds
         self.readTimeoutSeconds = readTimeoutSeconds
         self.logger = logger
         let downTimeMicros = downTimeSeconds * 1_000_000
-        flight = SingleFlight { [reader] in
+        flight = SingleFlight { [reader, work] in
+            let started = Clock.monotonicSeconds()
             let result: Result<ServiceSnapshot, DatabaseError>
+            let now: Int64
             do throws(DatabaseError) {
                 let rows = try reader.readRows()
                 // One clock reading for the whole table, taken after the read.
-                result = .success(ServiceSnapshot(rows: rows, nowMicros: Clock.nowMicros(), downTimeMicros: downTimeMicros))
+                now = Clock.nowMicros()
+                result = .success(ServiceSnapshot(rows: rows, nowMicros: now, downTimeMicros: downTimeMicros))
             } catch {
+                now = Clock.nowMicros()
                 result = .failure(error)
             }
-            return ReadOutcome(snapshot: result, finishedAt: Clock.monotonicSeconds())
+            let finished = Clock.monotonicSeconds()
+            return ReadOutcome(snapshot: result, finishedAt: finished, nowMicros: now,
+                               durationSeconds: finished - started, collectors: work?.reports() ?? [])
         }
     }
 
@@ -59,7 +76,8 @@ public final class Scraper: Sendable {
         let (read, value) = flight.value(deadline: deadline)
         var outcome = value ?? ReadOutcome(
             snapshot: .failure(DatabaseError("reading the services table took longer than \(Self.format(wait)) s")),
-            finishedAt: Clock.monotonicSeconds())
+            finishedAt: Clock.monotonicSeconds(), nowMicros: Clock.nowMicros(), durationSeconds: wait,
+            collectors: work?.reports() ?? [])
         outcome.read = read
         record(outcome)
         return outcome
@@ -73,6 +91,7 @@ public final class Scraper: Sendable {
             if let last = state.lastOutcome, last.read >= outcome.read { return }
             state.lastOutcome = outcome
             state.readsTotal += 1
+            work?.servicesRead(succeeded: outcome.isSuccess)
             switch outcome.snapshot {
             case .failure(let error):
                 state.errorsTotal += 1
@@ -112,6 +131,19 @@ public final class Scraper: Sendable {
         return render(read(timeoutSeconds: timeoutSeconds), format: format, startedAt: started).array
     }
 
+    /// The one-shot `metrics` (SPEC §9): the services read, then every enabled
+    /// work collector read once, directly, dated with the same clock reading.
+    /// Says whether the services read succeeded (the exit status).
+    public func scrapeOnce(format: ExpositionFormat) -> (body: [UInt8], servicesRead: Bool) {
+        let started = Clock.monotonicSeconds()
+        var outcome = read()
+        if let work {
+            work.refreshNow(stampMicros: outcome.nowMicros)
+            outcome.collectors = work.reports()
+        }
+        return (render(outcome, format: format, startedAt: started).array, outcome.isSuccess)
+    }
+
     /// Renders one read's outcome. Kept apart from `read` so that the HTTP
     /// side can bound concurrent renders without serialising reads.
     public func render(_ outcome: ReadOutcome, format: ExpositionFormat, startedAt started: Double) -> OwnedBytes {
@@ -122,6 +154,9 @@ public final class Scraper: Sendable {
             ExpositionRenderer.renderServices(snapshot, into: &writer)
             duplicates = snapshot.droppedDuplicates.count
         }
+        // Work figures are the collectors' own: they stay when the services
+        // read fails, and go only when their own read fails.
+        ExpositionRenderer.renderWork(outcome.collectors, nowMicros: outcome.nowMicros, into: &writer)
         let exporter = ExpositionRenderer.ExporterState(
             downTimeSeconds: downTimeSeconds,
             databaseUp: outcome.isSuccess,
@@ -131,6 +166,8 @@ public final class Scraper: Sendable {
             scrapeDurationSeconds: Clock.monotonicSeconds() - started,
             process: ProcessMetrics.read())
         ExpositionRenderer.renderExporter(exporter, into: &writer)
+        ExpositionRenderer.renderCollectors(servicesSuccess: outcome.isSuccess, servicesDuration: outcome.durationSeconds,
+                                            outcome.collectors, nowMicros: outcome.nowMicros, into: &writer)
         writer.end()
         return writer.finish()
     }

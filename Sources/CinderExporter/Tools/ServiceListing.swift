@@ -49,20 +49,10 @@ public struct ServiceListing: Sendable {
 
     /// The table as python-cinderclient prints it (PrettyTable borders).
     public func table() -> String {
-        let cells = entries.map { entry in
+        PrettyTable.render(headers: Self.headers, rows: entries.map { entry in
             [entry.binary, entry.host, entry.zone, entry.status, entry.state, entry.updatedAt ?? "-",
              entry.cluster.isEmpty ? "-" : entry.cluster, entry.disabledReason.isEmpty ? "-" : entry.disabledReason]
-                .map(Self.printable)
-        }
-        var widths = Self.headers.map(\.count)
-        for row in cells {
-            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
-        }
-        let border = "+" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "+\n"
-        func line(_ row: [String]) -> String {
-            "|" + zip(row, widths).map { " " + $0 + String(repeating: " ", count: $1 - $0.count) + " " }.joined(separator: "|") + "|\n"
-        }
-        return border + line(Self.headers) + border + cells.map(line).joined() + border
+        })
     }
 
     /// A JSON array of objects with the keys SPEC §3 names.
@@ -75,12 +65,6 @@ public struct ServiceListing: Sendable {
                 + "\"disabled_reason\": \(string(entry.disabledReason))}"
         }
         return objects.isEmpty ? "[]\n" : "[\n" + objects.joined(separator: ",\n") + "\n]\n"
-    }
-
-    /// Control characters would break the table's lines: show them escaped.
-    static func printable(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return text }
-        return JSONText.escape(text)
     }
 }
 

@@ -40,6 +40,11 @@ final class TestDatabase {
 
     func execute(_ sql: String) throws { try connection.execute(sql) }
 
+    /// The rows of `WorkFixture` in this database's work tables.
+    func insertWorkFixture() throws {
+        for statement in WorkFixture.statements(mysql: false) { try connection.execute(statement) }
+    }
+
     /// `YYYY-MM-DD HH:MM:SS.ffffff` for a time `secondsAgo` before `now`.
     static func text(_ micros: Int64) -> String {
         var iso = UTCTime.isoString(micros: micros)

@@ -1,0 +1,71 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A read-only connection to the SQLite file at a path, opened on first use
+/// and re-opened when the file is replaced (another inode) or comes back, with
+/// its prepared statements. `@unchecked Sendable`: the handles are touched
+/// only inside `locked`, one thread at a time, which is what
+/// SQLITE_OPEN_NOMUTEX requires.
+final class SQLiteFile: @unchecked Sendable {
+    private let lock = Mutex(())
+    let path: String
+    private let busyTimeoutMillis: Int32
+
+    private struct Open {
+        let connection: SQLiteConnection
+        var statements: [String: SQLiteStatement]
+        let device: UInt64
+        let inode: UInt64
+    }
+    private var open: Open?
+
+    init(path: String, timeoutSeconds: Double) {
+        self.path = path
+        busyTimeoutMillis = Int32(clamping: Int64((timeoutSeconds * 1000).rounded()))
+    }
+
+    /// The connection to the file now at `path`, opened or re-opened as needed.
+    private func connection() throws(DatabaseError) -> SQLiteConnection {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            open = nil
+            throw DatabaseError("cannot open SQLite database \(path): \(String(cString: strerror(errno)))")
+        }
+        let device = UInt64(info.st_dev), inode = UInt64(info.st_ino)
+        if let current = open, current.device == device, current.inode == inode { return current.connection }
+        open = nil
+        let connection = try SQLiteConnection(path: path, readOnly: true, busyTimeoutMillis: busyTimeoutMillis)
+        open = Open(connection: connection, statements: [:], device: device, inode: inode)
+        return connection
+    }
+
+    /// Runs `body` with the connection's statements interrupted after `seconds`.
+    func interrupting<T>(after seconds: Double, _ body: () throws(DatabaseError) -> T) throws(DatabaseError) -> T {
+        try connection().interrupting(after: seconds, body)
+    }
+
+    /// `sql` prepared once per connection.
+    func statement(_ sql: String) throws(DatabaseError) -> SQLiteStatement {
+        let connection = try connection()
+        if let prepared = open?.statements[sql] { return prepared }
+        let prepared = try connection.prepare(sql)
+        open?.statements[sql] = prepared
+        return prepared
+    }
+
+    /// Runs `body` on this file, alone; after any failure (a schema change, a
+    /// corrupt or vanished file) the next call starts afresh.
+    func locked<T: Sendable>(_ body: (SQLiteFile) throws(DatabaseError) -> T) throws(DatabaseError) -> T {
+        let result: Result<T, DatabaseError> = lock.withLock { _ in
+            do throws(DatabaseError) {
+                return .success(try body(self))
+            } catch {
+                open = nil
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}
