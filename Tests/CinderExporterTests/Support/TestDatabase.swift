@@ -41,8 +41,8 @@ final class TestDatabase {
     func execute(_ sql: String) throws { try connection.execute(sql) }
 
     /// The rows of `WorkFixture` in this database's work tables.
-    func insertWorkFixture() throws {
-        for statement in WorkFixture.statements(mysql: false) { try connection.execute(statement) }
+    func insertWorkFixture(now: Int64 = WorkFixture.now) throws {
+        for statement in WorkFixture.statements(mysql: false, now: now) { try connection.execute(statement) }
     }
 
     /// `YYYY-MM-DD HH:MM:SS.ffffff` for a time `secondsAgo` before `now`.

@@ -8,9 +8,14 @@ import Foundation
 enum WorkFixture {
     /// 2026-11-30 10:00:00 UTC.
     static let now: Int64 = 1_796_032_800 * 1_000_000
-    static func at(_ secondsFromNow: Int64) -> String { TestDatabase.text(now + secondsFromNow * 1_000_000) }
+    static func at(_ secondsFromNow: Int64, from now: Int64 = now) -> String {
+        TestDatabase.text(now + secondsFromNow * 1_000_000)
+    }
 
-    static func statements(mysql: Bool) -> [String] {
+    /// The rows, dated around `now` (the tests of ages against the real clock
+    /// pass the real time, in whole seconds).
+    static func statements(mysql: Bool, now: Int64 = now) -> [String] {
+        func at(_ seconds: Int64) -> String { WorkFixture.at(seconds, from: now) }
         func text(_ value: String?) -> String {
             guard let value else { return "NULL" }
             let hex = Array(value.utf8).map { String(format: "%02x", $0) }.joined()
