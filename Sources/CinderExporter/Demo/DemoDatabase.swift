@@ -1,6 +1,7 @@
 /// A self-made Cinder database whose services heartbeat like real ones
 /// (SPEC §3 `demo`): every 10 s each running service bumps `report_count` and
 /// `updated_at`; one volume service stops after a minute; one is disabled.
+/// Its volumes move through Cinder's statuses (`DemoWork`), and one is stuck.
 public final class DemoDatabase: Sendable {
     public let path: String
     /// Seconds after start when the "failing" volume service stops heartbeating.
@@ -70,6 +71,7 @@ public final class DemoDatabase: Sendable {
             INSERT INTO services (created_at, updated_at, deleted_at, deleted, host, `binary`, topic, report_count, disabled, availability_zone)
             VALUES ('\(now)', '\(now)', '\(now)', 1, 'old-storage@lvm', 'cinder-volume', 'cinder-volume', 42, 0, 'az1')
             """)
+        try DemoWork.create(connection, nowMicros: startedMicros)
     }
 
     /// One round of heartbeats, as each service's `report_state` would do.
@@ -85,6 +87,9 @@ public final class DemoDatabase: Sendable {
             try update.bind([.text(Self.text(now)), .text(service.host), .text(service.binary)])
             try update.run { _ throws(DatabaseError) in }
         }
+        // Work moves on only where a volume service still runs.
+        try DemoWork.step(connection, nowMicros: now,
+                          stoppedHosts: stopped ? Self.services.filter(\.stops).map(\.host) : [])
     }
 
     /// `YYYY-MM-DD HH:MM:SS.ffffff`, as SQLAlchemy stores DATETIME in SQLite.
