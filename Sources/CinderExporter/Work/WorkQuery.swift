@@ -27,16 +27,21 @@ enum WorkQuery {
         case .backups:
             source = "SELECT host, status, size, COALESCE(updated_at, created_at) AS l FROM backups WHERE deleted = 0"
         }
+        // Only transitional rows get an age, and they are few: the timestamp
+        // test (costly per row) runs for them alone. Under a case-insensitive
+        // collation IN also lets 'CREATING' through, whose age is then unused.
+        let inFlight = "status IN (\(kind.transitionalStatuses.map { "'\($0)'" }.joined(separator: ", ")))"
         switch dialect {
         case .sqlite:
             // SQLite groups by bytes already; TOTAL is 0.0 over NULLs.
-            return "SELECT host, status, COUNT(*), TOTAL(size), MIN(CASE WHEN \(sqliteValidTime("l")) THEN CAST(l AS TEXT) END) "
+            return "SELECT host, status, COUNT(*), TOTAL(size), "
+                + "MIN(CASE WHEN \(inFlight) AND \(sqliteValidTime("l")) THEN CAST(l AS TEXT) END) "
                 + "FROM (\(source)) GROUP BY host, status"
         case .mysql:
             // Group on the bytes, not the collation: 'CREATING' and 'creating'
             // are two label sets. SUM comes back as DECIMAL text.
             return "SELECT CAST(host AS BINARY) AS h, CAST(status AS BINARY) AS st, COUNT(*), "
-                + "CAST(COALESCE(SUM(size), 0) AS CHAR), MIN(CASE WHEN \(mysqlValidTime("l")) THEN l END) "
+                + "CAST(COALESCE(SUM(size), 0) AS CHAR), MIN(CASE WHEN \(inFlight) AND \(mysqlValidTime("l")) THEN l END) "
                 + "FROM (\(source)) w GROUP BY h, st"
         }
     }
