@@ -137,7 +137,7 @@ final class DashboardTests: XCTestCase {
         // Variables job, instance, zone, binary, each from the datasource input.
         let variables = ((sdk["templating"] as? [String: Any])?["list"] as? [[String: Any]]) ?? []
         let variableNames = variables.compactMap { $0["name"] as? String }
-        for name in ["job", "instance", "zone", "binary"] {
+        for name in ["job", "instance", "zone", "binary", "host", "pool"] {
             XCTAssertTrue(variableNames.contains(name), "no $\(name) variable: \(variableNames)")
         }
         for variable in variables {
@@ -188,6 +188,13 @@ final class DashboardTests: XCTestCase {
                 if expr.contains("cinder_service_") && !expr.contains("cinder_service_down_time_seconds") {
                     XCTAssertTrue(expr.contains("$zone") && expr.contains("$binary"), "\(title): \(expr)")
                 }
+                // Work in flight follows its own $host, and $pool where there is one.
+                if expr.contains("cinder_volumes") || expr.contains("cinder_snapshots") {
+                    XCTAssertTrue(expr.contains("$host") && expr.contains("$pool"), "\(title): \(expr)")
+                }
+                if expr.contains("cinder_backups") {
+                    XCTAssertTrue(expr.contains("$host"), "\(title): \(expr)")
+                }
                 exprs.append(expr)
             }
 
@@ -230,6 +237,28 @@ final class DashboardTests: XCTestCase {
         for metric in ["cinder_exporter_scrape_duration_seconds", "cinder_exporter_scrape_errors_total"] {
             XCTAssertTrue(exprs.contains { $0.contains(metric) }, "no panel on \(metric)")
         }
+
+        // The work-in-flight row (SPEC §9): stuck work by status and backend,
+        // the oldest ages against the alerts' tiers, allocated size per pool,
+        // snapshots, backups and the collectors.
+        XCTAssertTrue(panels.contains { $0["type"] as? String == "row" && $0["title"] as? String == "Work in flight" },
+                      "no Work in flight row")
+        for metric in ["cinder_volumes_oldest_age_seconds", "cinder_snapshots_oldest_age_seconds",
+                       "cinder_backups_oldest_age_seconds", "cinder_snapshots{", "cinder_backups{",
+                       "cinder_exporter_collector_success", "cinder_exporter_collector_duration_seconds",
+                       "cinder_exporter_collector_age_seconds"] {
+            XCTAssertTrue(exprs.contains { $0.contains(metric) }, "no panel on \(metric)")
+        }
+        XCTAssertTrue(panelsOf("table").map(queries).contains {
+            $0.contains("sum by (job, instance, host, pool, status) (cinder_volumes{")
+        }, "no table of volumes in flight by backend, pool and status")
+        XCTAssertTrue(exprs.contains { $0.contains("sum by (job, instance, host, pool) (cinder_volumes_size_bytes{") },
+                      "no allocated size per pool")
+        let tiers = panelsOf("timeseries").filter { queries($0).contains("cinder_volumes_oldest_age_seconds") }.map { panel in
+            ((((panel["fieldConfig"] as? [String: Any])?["defaults"] as? [String: Any])?["thresholds"]
+                as? [String: Any])?["steps"] as? [[String: Any]] ?? []).compactMap { ($0["value"] as? NSNumber)?.doubleValue }
+        }
+        XCTAssertTrue(tiers.contains([600, 3600, 21600]), "no oldest-age graph with the alerts' tiers: \(tiers)")
     }
 
     private static func datasourceUID(_ value: Any?) -> String? { (value as? [String: Any])?["uid"] as? String }
@@ -441,7 +470,8 @@ final class DashboardTests: XCTestCase {
             XCTAssertTrue(anchors.contains(name.lowercased()), "runbook.md has no section \(name)")
             // SPEC §6: nothing above info for a disabled service.
             if severity != "info" && query.contains("cinder_service_") {
-                XCTAssertTrue(query.contains("cinder_service_disabled == 1"), "\(name) ignores disabled services: \(query)")
+                XCTAssertNotNil(query.firstMatch(of: /cinder_service_disabled(\{[^}]*\})? == 1/),
+                                "\(name) ignores disabled services: \(query)")
             }
         }
 
