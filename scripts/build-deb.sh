@@ -34,8 +34,9 @@ esac
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}"
 
 # A scratch path of its own: a release build must not disturb .build (tests).
+# -z now: relocations resolved at start-up, then read-only (full RELRO).
 build=(swift build -c release --static-swift-stdlib --scratch-path "$scratch"
-       -Xcc "-DCINDER_EXPORTER_REVISION=\"$revision\"")
+       -Xcc "-DCINDER_EXPORTER_REVISION=\"$revision\"" -Xlinker -z -Xlinker now)
 "${build[@]}" >&2
 binary="$("${build[@]}" --show-bin-path)/cinder-exporter"
 
