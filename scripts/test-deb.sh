@@ -36,7 +36,7 @@ apt_get() {
 }
 step "dependencies"
 scripts/install-deps.sh
-tools=(dpkg-dev help2man binutils git lintian adduser systemd sqlite3 curl)
+tools=(dpkg-dev help2man binutils git lintian adduser systemd sqlite3 curl procps)
 missing=()
 for package in "${tools[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -95,7 +95,8 @@ for file in passwd group shadow gshadow; do
     if [ -f "$tmp/etc/$file" ]; then sed -i '/^prometheus:/d' "$tmp/etc/$file"; fi
 done
 unshare --mount sh -c "mount --bind '$tmp/etc' /etc && ! getent passwd prometheus >/dev/null \
-    && /var/lib/dpkg/info/$name.postinst configure && getent passwd prometheus" > "$tmp/user" \
+    && DPKG_MAINTSCRIPT_PACKAGE=$name DPKG_MAINTSCRIPT_NAME=postinst /var/lib/dpkg/info/$name.postinst configure \
+    && getent passwd prometheus" > "$tmp/user" \
     || fail "the postinst did not create the prometheus user"
 echo "created: $(cat "$tmp/user")"
 IFS=: read -r _ _ _ _ _ home shell < "$tmp/user"
