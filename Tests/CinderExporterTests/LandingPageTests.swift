@@ -15,7 +15,7 @@ final class LandingPageTests: XCTestCase {
                        "disabled_reason": .text("<script>alert(1)</script> & co")])
         let fixture = try ExporterFixture(databasePath: db.path)
         let chromium = try Tools.require("chromium")
-        let profile = try Tools.temporaryDirectory()
+        let profile = try Tools.temporaryDirectory(removedAfter: self)
         let url = "http://127.0.0.1:\(fixture.port)/"
         let dump = try ProcessResult.run(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)",
                                                     "--dump-dom", url])
