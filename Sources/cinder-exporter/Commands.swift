@@ -22,14 +22,14 @@ struct Serve: ParsableCommand {
     @OptionGroup var log: LogOptions
 
     func run() throws {
-        let url = try database.resolvedURL()
+        let (url, shown) = try database.resolved()
         let address = try ListenAddress(parsing: web.listenAddress)
         let webConfig = try web.loadConfig()
         let logger = log.makeLogger()
-        let reader = ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout)
+        let reader = ReaderFactory.reader(for: url, shown: shown, timeoutSeconds: database.databaseTimeout)
         try Runner.serve(reader: reader, webConfig: webConfig, downTimeSeconds: database.downTimeSeconds,
                          timeoutSeconds: database.databaseTimeout, address: address,
-                         telemetryPath: web.telemetryPath, logger: logger, databaseDescription: url.logDescription)
+                         telemetryPath: web.telemetryPath, logger: logger, databaseDescription: reader.description)
     }
 }
 
@@ -42,8 +42,8 @@ struct MetricsCommand: ParsableCommand {
     @OptionGroup var log: LogOptions
 
     func run() throws {
-        let url = try database.resolvedURL()
-        let scraper = Scraper(reader: ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout),
+        let (url, shown) = try database.resolved()
+        let scraper = Scraper(reader: ReaderFactory.reader(for: url, shown: shown, timeoutSeconds: database.databaseTimeout),
                               downTimeSeconds: try database.downTimeSeconds,
                               readTimeoutSeconds: database.databaseTimeout, logger: log.makeLogger())
         let body = scraper.scrape(format: .text004)
@@ -59,7 +59,7 @@ struct Services: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "services",
         abstract: "Print the table `cinder service-list` would show, straight from the database.",
-        discussion: "Exit status: 0 when every enabled service is up, 1 when one is down, 2 on bad input or an unreadable database.")
+        discussion: "Exit status: 0 when every enabled service is up, 1 when one is down, 2 on bad input, an unreadable database, or a --host/--binary that matches no live service.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 
@@ -75,18 +75,25 @@ struct Services: ParsableCommand {
     var binary: String?
 
     func run() throws {
-        let url = try database.resolvedURL()
+        let (url, shown) = try database.resolved()
         let downTime = try database.downTimeSeconds
-        let reader = ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout)
+        let reader = ReaderFactory.reader(for: url, shown: shown, timeoutSeconds: database.databaseTimeout)
         let rows: [ServiceRow]
         do {
             rows = try reader.readRows()
         } catch {
-            throw ConfigurationError("cannot read the services table from \(url.logDescription): \(error.message)")
+            throw ConfigurationError("cannot read the services table from \(reader.description): \(error.message)")
         }
         // One clock reading for the whole table, as Cinder's API does.
         let listing = ServiceListing(rows: rows, nowMicros: Clock.nowMicros(), downTimeSeconds: downTime,
                                      host: host, binary: binary)
+        // A filter that matches nothing is a typo until proven otherwise: never "healthy".
+        if listing.entries.isEmpty, host != nil || binary != nil {
+            let filters = [host.map { "--host \($0)" }, binary.map { "--binary \($0)" }].compactMap { $0 }.joined(separator: " ")
+            let binaries = Set(rows.map(\.binary)).sorted().joined(separator: ", ")
+            throw ConfigurationError("no live service matches \(filters) (\(rows.count) live services"
+                + (rows.isEmpty ? ")" : "; binaries: \(binaries))"))
+        }
         Output.write(Array((format == .json ? listing.json() : listing.table()).utf8))
         if listing.enabledServiceDown { throw ExitCode(1) }
     }
@@ -118,18 +125,35 @@ struct Demo: ParsableCommand {
         let webConfig = try web.loadConfig()
         let madeDirectory = path == nil ? try Output.temporaryDirectory() : nil
         let file = path ?? madeDirectory! + "/cinder.sqlite"
-        let demo = try DemoDatabase(path: file)
+        let demo: DemoDatabase
+        do {
+            demo = try DemoDatabase(path: file)
+        } catch {
+            if let madeDirectory { Output.removeTree(madeDirectory) }
+            throw ConfigurationError(error.message)
+        }
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "demo.heartbeat"))
         timer.schedule(deadline: .now() + .seconds(interval), repeating: .seconds(interval))
         timer.setEventHandler {
-            do { try demo.heartbeat() } catch { logger.error("demo heartbeat failed", metadata: ["error": "\(error)"]) }
+            do {
+                if let stopped = try demo.heartbeat() {
+                    logger.info("demo service stopped heartbeating; down when its last heartbeat is more than 60 s old", metadata: [
+                        "host": "\(stopped.host)", "binary": "\(stopped.binary)",
+                        "last_heartbeat": "\(UTCTime.isoSeconds(micros: stopped.lastHeartbeatMicros))",
+                        "down_from": "\(UTCTime.isoSeconds(micros: stopped.lastHeartbeatMicros + 60_000_001))",
+                    ])
+                }
+            } catch {
+                logger.error("demo heartbeat failed", metadata: ["error": "\(error)"])
+            }
         }
         timer.resume()
-        logger.info("demo database created; one volume service stops heartbeating after 60 s",
+        logger.info("demo database created; storage-2@ceph stops heartbeating after 60 s and is down 60 s after its last heartbeat",
                     metadata: ["path": "\(file)", "url": "sqlite:///\(file)"])
-        try Runner.serve(reader: SQLiteReader(path: file, timeoutSeconds: 5), webConfig: webConfig, downTimeSeconds: 60, timeoutSeconds: 5,
+        let reader = SQLiteReader(path: file, timeoutSeconds: 5)
+        try Runner.serve(reader: reader, webConfig: webConfig, downTimeSeconds: 60, timeoutSeconds: 5,
                          address: address, telemetryPath: web.telemetryPath, logger: logger,
-                         databaseDescription: "sqlite:\(file)")
+                         databaseDescription: reader.description)
         timer.cancel()
         // A folder the demo made for itself goes when the demo does.
         if let madeDirectory { Output.removeTree(madeDirectory) }
@@ -151,6 +175,9 @@ enum Runner {
             "service_down_time": "\(downTimeSeconds)", "tls": "\(webConfig.tls != nil)",
             "basic_auth": "\(!webConfig.basicAuthUsers.isEmpty)",
         ])
+        // Read once now, so that a wrong URL or a missing table is logged at
+        // start-up rather than at the first scrape (the server answers meanwhile).
+        _ = scraper.read()
         let signal = TerminationSignals.waitForTermination()
         logger.info("shutting down", metadata: ["signal": "\(signal)"])
         server.stop()

@@ -43,7 +43,10 @@ struct DatabaseOptions: ParsableArguments {
 
     /// The URL from the flag, else the environment, else cinder.conf; the
     /// password from --database.password-file when given. Start-up errors name the fix.
-    func resolvedURL() throws(ConfigurationError) -> DatabaseURL {
+    func resolvedURL() throws(ConfigurationError) -> DatabaseURL { try resolved().url }
+
+    /// The URL and how to show it: as the user wrote it, password redacted.
+    func resolved() throws(ConfigurationError) -> (url: DatabaseURL, shown: String) {
         let environment = getenv("CINDER_EXPORTER_DATABASE_URL").map { String(cString: $0) }
         let config = try cinderConfig()
         guard let text = [databaseURL, environment, config.connection].lazy.compactMap({ $0 }).first(where: { !$0.isEmpty })
@@ -61,7 +64,7 @@ struct DatabaseOptions: ParsableArguments {
             target.password = String(decoding: bytes, as: UTF8.self)
             url = .mysql(target)
         }
-        return url
+        return (url, DatabaseURL.redact(text))
     }
 
     /// The flag, else cinder.conf's [DEFAULT] service_down_time, else 60.

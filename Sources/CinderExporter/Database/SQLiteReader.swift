@@ -20,12 +20,28 @@ public final class SQLiteReader: ServiceReader {
     // thread at a time, which is what SQLITE_OPEN_NOMUTEX requires.
     private let state = Mutex<Open?>(nil)
 
-    public init(path: String, timeoutSeconds: Double) {
+    /// The URL as the user wrote it (password redacted), for messages.
+    public let url: String
+
+    public init(path: String, timeoutSeconds: Double, url: String? = nil) {
         self.path = path
+        self.url = url ?? "sqlite:///" + path
         busyTimeoutMillis = Int32(clamping: Int64((timeoutSeconds * 1000).rounded()))
     }
 
-    public var description: String { "sqlite:\(path)" }
+    public var description: String { url }
+
+    /// Why the file cannot be opened; a relative path that does not exist gets
+    /// the four-slash hint (`sqlite:///var/lib/…` is relative to the working folder).
+    func missingFileMessage(errorNumber: Int32) -> String {
+        var message = "cannot open SQLite database \(path): \(String(cString: strerror(errorNumber)))"
+        if errorNumber == ENOENT, !path.hasPrefix("/") {
+            var cwd = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let folder = getcwd(&cwd, cwd.count).map { String(cString: $0) } ?? "the working folder"
+            message += " (three slashes make the path relative to \(folder); an absolute path needs four: sqlite:////\(path))"
+        }
+        return message
+    }
 
     public func readRows() throws(DatabaseError) -> [ServiceRow] {
         let result: Result<[ServiceRow], DatabaseError> = state.withLock { open in
@@ -33,7 +49,7 @@ public final class SQLiteReader: ServiceReader {
                 var info = stat()
                 guard stat(path, &info) == 0 else {
                     open = nil
-                    throw DatabaseError("cannot open SQLite database \(path): \(String(cString: strerror(errno)))")
+                    throw DatabaseError(missingFileMessage(errorNumber: errno))
                 }
                 let device = UInt64(info.st_dev), inode = UInt64(info.st_ino)
                 if open == nil || open?.device != device || open?.inode != inode {
