@@ -2,6 +2,9 @@ import ArgumentParser
 import CinderExporter
 import Dispatch
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct CinderExporterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +18,15 @@ struct CinderExporterCommand: ParsableCommand {
 /// Serves /metrics until SIGINT or SIGTERM (the default subcommand).
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Serve metrics over HTTP (the default).")
+        commandName: "serve",
+        abstract: """
+            cinder-exporter is a Prometheus exporter for OpenStack Cinder. It reads the services table \
+            straight from the Cinder database and serves, for every Cinder service, whether it is up by \
+            Cinder's own rule (as `cinder service-list` shows it), its heartbeat age, report count and \
+            disabled state, on HTTP /metrics (this is `serve`, the default subcommand).
+            """,
+        usage: "cinder-exporter [serve] [--database.url <url> | --cinder.config-file <path>] [<options>]",
+        discussion: "Give the database with --database.url or --cinder.config-file (or the environment). Exit status: 0 after SIGINT or SIGTERM, 2 on bad input (unknown flag, malformed URL, unreadable cinder.conf or web config). A database that cannot be read does not stop it: it serves cinder_exporter_database_up 0 and recovers by itself.")
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var web: WebOptions
@@ -36,7 +47,8 @@ struct Serve: ParsableCommand {
 /// Prints one exposition and exits: 0 when the table was read, 1 when not.
 struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "metrics", abstract: "Print one exposition to stdout and exit (1 when the table cannot be read).")
+        commandName: "metrics", abstract: "Print one exposition to stdout and exit (1 when the table cannot be read).",
+        discussion: "Exit status: 0 when the services table was read; 1 when it could not be read (the exposition is still printed, with cinder_exporter_database_up 0, and one line goes to stderr) or stdout cannot be written; 2 on bad input (unknown flag, malformed URL, unreadable cinder.conf).")
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var log: LogOptions
@@ -47,7 +59,10 @@ struct MetricsCommand: ParsableCommand {
                               downTimeSeconds: try database.downTimeSeconds,
                               readTimeoutSeconds: database.databaseTimeout, logger: log.makeLogger())
         let body = scraper.scrape(format: .text004)
-        Output.write(body)
+        guard Output.write(body) else {
+            StandardError.write("cinder-exporter: cannot write the exposition to stdout: \(String(cString: strerror(errno)))\n")
+            throw ExitCode(1)
+        }
         if scraper.errorsTotal > 0 { throw ExitCode(1) }
     }
 }

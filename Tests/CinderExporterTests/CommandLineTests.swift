@@ -64,9 +64,65 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(version.stdout.contains("cinder-exporter"))
         let help = try ProcessResult.run(binary, ["--help"])
         XCTAssertEqual(help.status, 0)
-        for flag in ["--database.url", "--web.listen-address", "--web.telemetry-path", "--cinder.service-down-time", "--log.level"] {
-            XCTAssertTrue(help.stdout.contains(flag), "help lacks \(flag)")
+        XCTAssertTrue(help.stdout.hasPrefix("OVERVIEW: cinder-exporter is a Prometheus exporter for OpenStack Cinder"), help.stdout)
+        // Flags grouped under headings, in this order, each flag under its own.
+        let groups: [(String, [String])] = [
+            ("DATABASE:", ["--database.url", "--database.password-file", "--database.timeout"]),
+            ("CINDER:", ["--cinder.config-file", "--cinder.service-down-time"]),
+            ("WEB:", ["--web.listen-address", "--web.telemetry-path", "--web.config.file"]),
+            ("LOG:", ["--log.level", "--log.format"]),
+        ]
+        let sections = Self.helpSections(help.stdout)
+        XCTAssertEqual(sections.map(\.heading).filter { !["OVERVIEW:", "USAGE:", "OPTIONS:", "SUBCOMMANDS:"].contains($0) },
+                       groups.map(\.0), help.stdout)
+        for (heading, flags) in groups {
+            let body = sections.first { $0.heading == heading }?.body ?? ""
+            for flag in flags { XCTAssertTrue(body.contains(flag + " <"), "\(flag) is not under \(heading)") }
         }
+        let flat = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(flat.contains("(default: 60, or service_down_time from --cinder.config-file)"), "service-down-time default")
+        XCTAssertTrue(flat.contains("(default: :9876)") && flat.contains("(default: 5.0)"), flat)
+        let logLevel = sections.first { $0.heading == "LOG:" }?.body ?? ""
+        XCTAssertEqual(logLevel.components(separatedBy: "debug").count - 1, 1, "the values once: \(logLevel)")
+
+        let metricsHelp = try ProcessResult.run(binary, ["help", "metrics"])
+        XCTAssertEqual(metricsHelp.status, 0)
+        let metricsFlat = metricsHelp.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        XCTAssertTrue(metricsFlat.contains("1 when it could not be read"), metricsFlat)
+        XCTAssertTrue(metricsFlat.contains("2 on bad input"), metricsFlat)
+        let servicesHelp = try ProcessResult.run(binary, ["help", "services"])
+        XCTAssertTrue(servicesHelp.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            .contains("a --host/--binary that matches no live service"), servicesHelp.stdout)
+    }
+
+    /// `HEADING:` lines of --help and the text under each.
+    static func helpSections(_ text: String) -> [(heading: String, body: String)] {
+        var sections: [(heading: String, body: String)] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if let first = line.first, first.isUppercase, let colon = line.firstIndex(of: ":"),
+               line[..<colon].allSatisfy({ $0.isUppercase }) {
+                sections.append((String(line[...colon]), String(line[line.index(after: colon)...]) + "\n"))
+            } else if !sections.isEmpty {
+                sections[sections.count - 1].body += line + "\n"
+            }
+        }
+        return sections
+    }
+
+    /// SPEC §3: output that cannot be written (a full disk) exits 1 with a line.
+    func testMetricsThatCannotBeWrittenExitsOne() throws {
+        let db = try TestDatabase()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["metrics", "--database.url", db.url]
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/full"))
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1)
+        XCTAssertTrue(message.contains("cannot write the exposition to stdout"), message)
     }
 
     /// A running `cinder-exporter` and what it has written to stderr so far.
