@@ -445,6 +445,19 @@ final class DashboardTests: XCTestCase {
             }
         }
 
+        // The migration rule gives openstack-exporter's series from the real
+        // exporter's: renamed labels, adminState, the reason, 1 up / 0 down.
+        for promql in [
+            #"openstack_cinder_agent_state{hostname="controller-1", service="cinder-scheduler", zone="nova", adminState="enabled"} == 1"#,
+            #"openstack_cinder_agent_state{hostname="storage-maint@nfs", adminState="disabled", disabledReason="maintenance: replacing disks"} == 0"#,
+            #"openstack_cinder_agent_state{hostname="storage-down@lvm", adminState="enabled"} == 0"#,
+            #"openstack_cinder_agent_state{hostname="storage-ghost@lvm"} == 0"#,
+        ] {
+            XCTAssertTrue(try has(promql), "no data for \(promql)")
+        }
+        XCTAssertFalse(try has(#"openstack_cinder_agent_state{host!=""} or openstack_cinder_agent_state{binary!=""}"#),
+                       "our label names are renamed away")
+
         // The rules read the exporter's real labels: what must be pending is,
         // and what must stay quiet does.
         for (alert, selector) in [
