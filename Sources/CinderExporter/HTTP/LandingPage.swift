@@ -100,11 +100,11 @@ enum LandingPage {
             .alert.bad{background:#b71c1c;color:#fff}
             .alert.good{background:#dff3df;color:#1b5e20}
             .alert.unknown{background:#fff3cd;color:#5d4200}
-            table{border-collapse:collapse;font-variant-numeric:tabular-nums}
+            table{border-collapse:collapse;font-variant-numeric:tabular-nums;width:100%}
             th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;white-space:nowrap}
             th{background:#f3f3f3;position:sticky;top:0}
             td.num{text-align:right}
-            td.reason{white-space:normal;min-width:14em}
+            td.reason{white-space:normal;min-width:8em}
             tr.down td{background:#fbd3d3}
             tr.down td.state{background:#d32f2f;color:#fff;font-weight:bold}
             tr.near td{background:#fff1c2}
