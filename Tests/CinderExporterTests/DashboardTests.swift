@@ -251,6 +251,11 @@ final class DashboardTests: XCTestCase {
 
         init() throws {
             let database = try TestDatabase()
+            // No fsync on the cloud's commits: on a busy disk a synced commit
+            // holds SQLite's lock past the scrape's 0.5 s deadline, and the
+            // exporter then rightly answers database_up 0 for that scrape.
+            try database.execute("PRAGMA synchronous = OFF")
+            try database.execute("PRAGMA journal_mode = MEMORY")
             let now = Clock.nowMicros()
             func service(_ host: String, _ binary: String, _ zone: String, cluster: String? = nil,
                          heartbeat: Int64? = 0, extra: [String: SQLiteStatement.Value] = [:]) throws {
@@ -477,7 +482,7 @@ final class DashboardTests: XCTestCase {
             (#"ALERTS{alertname=~"CinderExporter.*"}"#, "the exporter reads its database"),
             (#"ALERTS{alertname="CinderMixedVersions", binary="cinder-scheduler"}"#, "one scheduler version"),
         ] {
-            XCTAssertFalse(try has(promql), "\(why): \(promql)")
+            XCTAssertFalse(try has(promql), "\(why): \(promql) (failed reads: \(exporter.scraper.errorsTotal))")
         }
 
         // Every scrape was accepted: a rejected one would have emptied the
