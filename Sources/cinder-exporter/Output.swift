@@ -4,14 +4,18 @@ import Glibc
 #endif
 
 enum Output {
-    static func write(_ bytes: [UInt8]) {
+    /// Writes everything to stdout; false when it could not (a full disk, a closed pipe).
+    @discardableResult
+    static func write(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let written = Glibc.write(1, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { break }
+                if written < 0, errno == EINTR { continue }
+                if written <= 0 { return false }
                 offset += written
             }
+            return true
         }
     }
 
