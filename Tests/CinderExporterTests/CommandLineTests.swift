@@ -69,6 +69,7 @@ final class CommandLineTests: XCTestCase {
         let groups: [(String, [String])] = [
             ("DATABASE:", ["--database.url", "--database.password-file", "--database.timeout"]),
             ("CINDER:", ["--cinder.config-file", "--cinder.service-down-time"]),
+            ("COLLECTORS:", ["--collector.interval", "--collector.timeout"]),
             ("WEB:", ["--web.listen-address", "--web.telemetry-path", "--web.config.file"]),
             ("LOG:", ["--log.level", "--log.format"]),
         ]

@@ -7,13 +7,14 @@
 ///
 /// The page is a sequence of sections, each written by its own function:
 /// header, then (on a successful read) summary and service table, or the
-/// failure notice, then footer. A new section (e.g. SPEC §9's work in flight)
-/// goes after the service table in `render`.
+/// failure notice, then the work in flight (SPEC §9, `LandingPageWork.swift`),
+/// then footer.
 enum LandingPage {
     /// Seconds between refreshes of the page.
     static let refreshSeconds = 5
 
-    static func render(_ outcome: ReadOutcome, downTimeSeconds: Int64, telemetryPath: String) -> HTTPResponse {
+    static func render(_ outcome: ReadOutcome, downTimeSeconds: Int64, telemetryPath: String,
+                       work: WorkCollectors? = nil) -> HTTPResponse {
         var html = ""
         switch outcome.snapshot {
         case .success(let snapshot):
@@ -28,6 +29,9 @@ enum LandingPage {
             header(&html, readAtMicros: Clock.nowMicros(), downTimeSeconds: downTimeSeconds, telemetryPath: telemetryPath)
             failureNotice(&html)
         }
+        // The work collectors' figures are their own: shown whether or not
+        // the services read succeeded.
+        workSection(&html, outcome, work: work)
         footer(&html)
         return HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], bytes: Array(html.utf8))
     }
