@@ -1,4 +1,3 @@
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +13,7 @@ final class ConnectionDeadlines: Sendable {
     // fd → monotonic deadline. An entry exists exactly while libmicrohttpd
     // holds the connection open (added on STARTED, removed on CLOSED, both
     // under this lock), so shutdown() never hits a reused descriptor.
-    private let deadlines = Mutex<[Int32: Double]>([:])
+    private let deadlines = Lock<[Int32: Double]>([:])
 
     init(firstRequestSeconds: Double, idleSeconds: Double) {
         self.firstRequestSeconds = firstRequestSeconds

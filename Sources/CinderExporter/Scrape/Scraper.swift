@@ -1,6 +1,5 @@
 import Dispatch
 import Logging
-import Synchronization
 
 /// One read of the table, shared by every scrape that waited for it.
 public struct ReadOutcome: Sendable {
@@ -39,7 +38,7 @@ public final class Scraper: Sendable {
         var warnedDuplicateIDs: Set<Int64> = []
         var readsTotal: Int64 = 0
     }
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     public init(reader: any ServiceReader, downTimeSeconds: Int64, readTimeoutSeconds: Double,
                 work: WorkCollectors? = nil, logger: Logger) {

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Checks basic-auth credentials against bcrypt hashes. A bcrypt check costs
 /// tens of milliseconds by design, so successful checks are remembered (a
@@ -6,7 +5,7 @@ import Synchronization
 /// answer time does not reveal which users exist.
 public final class Authenticator: Sendable {
     private let users: [String: String]
-    private let verified = Mutex<[String: String]>([:])  // user → password that passed
+    private let verified = Lock<[String: String]>([:])  // user → password that passed
     private static let cacheLimit = 64
     /// bcrypt("unused", cost 10): makes an unknown user cost what a known one does.
     private static let dummyHash = "$2y$10$abcdefghijklmnopqrstuuV4e6QsHWTDYdlbbzkVmoqfSCNDcDT3K"
