@@ -46,3 +46,9 @@ enum Tools {
         return (cert, key)
     }
 }
+
+/// Whether the suite runs under a sanitizer (scripts/sanitize.sh sets it):
+/// soak loops are sized down, never skipped.
+enum Sanitizer {
+    static var isActive: Bool { ProcessInfo.processInfo.environment["CINDER_EXPORTER_SANITIZER"] != nil }
+}
