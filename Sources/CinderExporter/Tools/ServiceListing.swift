@@ -69,7 +69,16 @@ public struct ServiceListing: Sendable {
 }
 
 /// JSON string escaping, shared by the JSON log format and `services --format json`.
+/// Every control character is escaped (C0 as JSON requires, DEL and C1 too,
+/// and the line separators U+2028/U+2029), so no escape sequence reaches a
+/// terminal and the text still parses back to the same string.
 public enum JSONText {
+    /// C0 controls, DEL and C1 controls (U+0080–U+009F; U+009B starts
+    /// terminal sequences like ESC [).
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+    }
+
     public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
@@ -80,7 +89,7 @@ public enum JSONText {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
+            case _ where isControl(scalar) || scalar.value == 0x2028 || scalar.value == 0x2029:
                 let hex = String(scalar.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)
