@@ -19,7 +19,7 @@ public struct ServiceListing: Sendable {
     public init(rows: [ServiceRow], nowMicros: Int64, downTimeSeconds: Int64, host: String? = nil, binary: String? = nil) {
         entries = rows
             .filter { row in host.map { Self.hostMatches(filter: $0, host: row.host) } ?? true }
-            .filter { row in binary.map { $0 == row.binary } ?? true }
+            .filter { row in binary.map { $0.utf8.elementsEqual(row.binary.utf8) } ?? true }
             .sorted { $0.id < $1.id }
             .map { row in
                 let state = ServiceState(row: row, nowMicros: nowMicros, downTimeMicros: downTimeSeconds * 1_000_000)
@@ -33,11 +33,14 @@ public struct ServiceListing: Sendable {
 
     /// Cinder's `_filter_host`: `X` matches X, X@backend and X#pool when X has
     /// neither; X and X#pool when X names a backend; else X exactly.
+    /// Compared as UTF-8 bytes (as the database and Prometheus do), never by
+    /// Swift's canonical equivalence.
     public static func hostMatches(filter: String, host: String) -> Bool {
+        let filter = Array(filter.utf8), host = Array(host.utf8)
         if host == filter { return true }
-        if filter.contains("#") { return false }
-        if host.hasPrefix(filter + "#") { return true }
-        return !filter.contains("@") && host.hasPrefix(filter + "@")
+        if filter.contains(UInt8(ascii: "#")) { return false }
+        if host.starts(with: filter + [UInt8(ascii: "#")]) { return true }
+        return !filter.contains(UInt8(ascii: "@")) && host.starts(with: filter + [UInt8(ascii: "@")])
     }
 
     /// True when some enabled service is down (the command's exit status 1).
