@@ -54,7 +54,7 @@ struct MetricsCommand: ParsableCommand {
         // Exit 1 is about the services read only: a failed work collector
         // shows in its success gauge and its log line (SPEC §3).
         let (body, servicesRead) = scraper.scrapeOnce(format: .text004)
-        Output.write(body)
+        try Output.write(body)
         if !servicesRead { throw ExitCode(1) }
     }
 }
@@ -94,7 +94,7 @@ struct Services: ParsableCommand {
         // One clock reading for the whole table, as Cinder's API does.
         let listing = ServiceListing(rows: rows, nowMicros: Clock.nowMicros(), downTimeSeconds: downTime,
                                      host: host, binary: binary)
-        Output.write(Array((format == .json ? listing.json() : listing.table()).utf8))
+        try Output.write(Array((format == .json ? listing.json() : listing.table()).utf8))
         if listing.enabledServiceDown { throw ExitCode(1) }
     }
 }
