@@ -162,10 +162,11 @@ final class HTTPHardeningTests: XCTestCase {
         }
     }
 
-    /// Scrapes that give up on the same hung read count one failed read, not one each.
+    /// Scrapes that give up on a hung read answer database_up 0 for
+    /// themselves only; the read counts once, by its own outcome (SPEC §4).
     func testTimedOutScrapesOfOneReadCountOnce() throws {
         let db = try makeDatabase()
-        let fixture = try ExporterFixture(databasePath: db.path, timeoutSeconds: 10)
+        let fixture = try ExporterFixture(databasePath: db.path, timeoutSeconds: 3)
         XCTAssertEqual(try fixture.metrics().value("cinder_exporter_scrape_errors_total"), "0")
         try db.execute("PRAGMA locking_mode = EXCLUSIVE")
         try db.execute("BEGIN EXCLUSIVE")
@@ -182,11 +183,48 @@ final class HTTPHardeningTests: XCTestCase {
         XCTAssertEqual(group.wait(timeout: .now() + 10), .success)
         let during = try fixture.metrics(headers: ["X-Prometheus-Scrape-Timeout-Seconds": "1"])
         XCTAssertEqual(during.value("cinder_exporter_database_up"), "0")
-        XCTAssertEqual(during.value("cinder_exporter_scrape_errors_total"), "1", "four scrapes waited on one hung read")
-        XCTAssertEqual(during.value("cinder_exporter_database_reads_total"), "2")
+        XCTAssertEqual(during.value("cinder_exporter_scrape_errors_total"), "0", "giving up is not a failed read")
+        XCTAssertEqual(during.value("cinder_exporter_database_reads_total"), "1")
+        // The shared read itself fails when its own 3 s busy timeout ends: counted once.
+        let deadline = Date().addingTimeInterval(10)
+        while fixture.scraper.readsTotal < 2, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let after = try fixture.metrics(headers: ["X-Prometheus-Scrape-Timeout-Seconds": "1"])
+        XCTAssertEqual(after.value("cinder_exporter_scrape_errors_total"), "1", "four scrapes waited on one failed read")
         try db.execute("COMMIT")
         try db.execute("PRAGMA locking_mode = NORMAL")
         try db.execute("SELECT count(*) FROM services")
+    }
+
+    /// A scrape with a short timeout gives up on a read that then succeeds:
+    /// its own answer says database_up 0, but the counter, the log and
+    /// /-/ready follow the read, which succeeded (SPEC §4, issue 12 item 2).
+    func testShortTimeoutScrapeDoesNotPoisonTheSharedRead() throws {
+        let db = try makeDatabase()
+        let log = CapturingLogHandler()
+        let fixture = try ExporterFixture(databasePath: db.path, timeoutSeconds: 10, logger: log.logger)
+        XCTAssertEqual(try fixture.metrics().value("cinder_exporter_scrape_errors_total"), "0")
+        try db.execute("PRAGMA locking_mode = EXCLUSIVE")
+        try db.execute("BEGIN EXCLUSIVE")
+        try db.execute("UPDATE services SET report_count = report_count + 1")
+        let impatient = try fixture.metrics(headers: ["X-Prometheus-Scrape-Timeout-Seconds": "0.1"])
+        XCTAssertEqual(impatient.value("cinder_exporter_database_up"), "0", "its own answer")
+        XCTAssertEqual(impatient.value("cinder_exporter_scrape_errors_total"), "0")
+        Thread.sleep(forTimeInterval: 1)
+        try db.execute("COMMIT")
+        try db.execute("PRAGMA locking_mode = NORMAL")
+        try db.execute("SELECT count(*) FROM services")
+        // The read in flight now succeeds (SQLite's busy handler retries within ~100 ms).
+        let deadline = Date().addingTimeInterval(5)
+        while fixture.scraper.readsTotal < 2, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertEqual(fixture.scraper.readsTotal, 2, "the shared read was recorded")
+        XCTAssertEqual(fixture.scraper.errorsTotal, 0)
+        // Within 10 s of that read, /-/ready answers from it without reading again.
+        XCTAssertEqual(try HTTPTestClient.get(port: fixture.port, "/-/ready").status, 200)
+        XCTAssertEqual(fixture.scraper.readsTotal, 2)
+        let next = try fixture.metrics()
+        XCTAssertEqual(next.value("cinder_exporter_scrape_errors_total"), "0")
+        XCTAssertEqual(next.value("cinder_exporter_database_up"), "1")
+        XCTAssertFalse(log.lines.contains { $0.hasPrefix("error") }, log.lines.joined(separator: "\n"))
     }
 
     /// Prometheus's scrape timeout bounds the wait on a locked database.
