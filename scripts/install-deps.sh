@@ -14,8 +14,8 @@ if [ "${1:-}" = "test" ]; then
     # Real servers for the tests: MariaDB, Prometheus (promtool); OpenSSL for
     # test certificates and curl as a TLS client; Chromium for the landing page;
     # Python for the
-    # OpenMetrics and Grafana-dashboard checks.
-    packages+=(mariadb-server mariadb-client prometheus sqlite3 openssl curl gzip python3 python3-venv chromium)
+    # OpenMetrics and Grafana-dashboard checks; strace to count a socket's closes.
+    packages+=(mariadb-server mariadb-client prometheus sqlite3 openssl curl gzip python3 python3-venv chromium strace)
 fi
 
 missing=()

@@ -61,6 +61,7 @@ public final class HTTPServer: Sendable {
         signal(SIGPIPE, SIG_IGN)
         Self.raiseFileLimit()
         let (fd, port) = try ListenSocket.open(address)
+        let socketIdentity = ListenSocket.Identity(fd)
         self.port = port
         let deadlines = ConnectionDeadlines(
             firstRequestSeconds: limits.requestReadTimeoutSeconds, idleSeconds: Double(limits.idleTimeoutSeconds))
@@ -98,7 +99,7 @@ public final class HTTPServer: Sendable {
             cinder_mhd_start_daemon(flags, HTTPServer.accessHandler, context.toOpaque(), buffer.baseAddress)
         }
         guard let started else {
-            close(fd)
+            ListenSocket.closeAfterFailedStart(fd, identity: socketIdentity)
             context.release()
             tlsStrings?.free()
             throw ConfigurationError("cannot start the HTTP server on \(address)\(tls == nil ? "" : " with TLS") (see the log line before this one)")
