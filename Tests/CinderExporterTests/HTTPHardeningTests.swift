@@ -2,6 +2,9 @@
 import Foundation
 import Logging
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// SPEC §4 on a real libmicrohttpd server: gzip, OpenMetrics, TLS, basic auth,
 /// timeouts, and hostile clients.
@@ -225,6 +228,50 @@ final class HTTPHardeningTests: XCTestCase {
         XCTAssertEqual(next.value("cinder_exporter_scrape_errors_total"), "0")
         XCTAssertEqual(next.value("cinder_exporter_database_up"), "1")
         XCTAssertFalse(log.lines.contains { $0.hasPrefix("error") }, log.lines.joined(separator: "\n"))
+    }
+
+    /// Every request must arrive whole within the request deadline of its
+    /// first byte, the second on a keep-alive connection too; an idle
+    /// keep-alive connection between requests lives until the idle timeout
+    /// (issue 12 item 6).
+    func testEveryRequestOnAConnectionHasAReceiveDeadline() throws {
+        let db = try makeDatabase()
+        var limits = HTTPServerLimits()
+        limits.requestReadTimeoutSeconds = 2
+        limits.idleTimeoutSeconds = 30
+        let fixture = try ExporterFixture(databasePath: db.path, limits: limits)
+
+        // Idle longer than the request deadline between two whole requests: kept.
+        let patient = try HTTPTestClient(port: fixture.port, timeoutSeconds: 15)
+        XCTAssertEqual(try patient.request("GET", "/-/healthy").status, 200)
+        Thread.sleep(forTimeInterval: 3.5)
+        XCTAssertEqual(try patient.request("GET", "/-/healthy").status, 200, "an idle keep-alive connection was cut")
+
+        // A quick first request, a pause, then a second one dribbled a byte every 200 ms.
+        let dribbler = try HTTPTestClient(port: fixture.port, timeoutSeconds: 15)
+        XCTAssertEqual(try dribbler.request("GET", "/-/healthy").status, 200)
+        Thread.sleep(forTimeInterval: 1)
+        let request = Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: \(String(repeating: "x", count: 100))\r\n\r\n".utf8)
+        let firstByte = Date()
+        var cutAfter: Double?
+        for byte in request {
+            do {
+                try dribbler.sendRaw([byte])
+            } catch {
+                cutAfter = Date().timeIntervalSince(firstByte)
+                break
+            }
+            var poll = pollfd(fd: dribbler.fd, events: Int16(POLLIN), revents: 0)
+            if Glibc.poll(&poll, 1, 200) > 0, dribbler.isClosedByPeer() {
+                cutAfter = Date().timeIntervalSince(firstByte)
+                break
+            }
+        }
+        guard let cutAfter else { return XCTFail("a dribbled second request was never cut off (\(request.count) bytes over 20 s)") }
+        XCTAssertGreaterThan(cutAfter, 1.5, "cut before its deadline")
+        XCTAssertLessThan(cutAfter, 4, "cut long after its 2 s deadline")
+        // The server still answers, and the patient connection is still open.
+        XCTAssertEqual(try patient.request("GET", "/-/healthy").status, 200)
     }
 
     /// Prometheus's scrape timeout bounds the wait on a locked database.

@@ -14,9 +14,9 @@ public struct HTTPServerLimits: Sendable {
     public var idleTimeoutSeconds: Int = 60
     /// Memory per connection; a request whose headers do not fit is refused.
     public var connectionMemoryBytes: Int = 32 * 1024
-    /// A new connection must deliver its first complete request within this
-    /// many seconds, however it dribbles: an idle timeout alone is reset by
-    /// every byte.
+    /// Every request, the first on a connection or a later one, must arrive
+    /// whole within this many seconds of its first byte, however it
+    /// dribbles: an idle timeout alone is reset by every byte.
     public var requestReadTimeoutSeconds: Double = 10
 
     public init() {}
@@ -64,7 +64,7 @@ public final class HTTPServer: Sendable {
         let socketIdentity = ListenSocket.Identity(fd)
         self.port = port
         let deadlines = ConnectionDeadlines(
-            firstRequestSeconds: limits.requestReadTimeoutSeconds, idleSeconds: Double(limits.idleTimeoutSeconds))
+            requestSeconds: limits.requestReadTimeoutSeconds, idleSeconds: Double(limits.idleTimeoutSeconds))
         let context = Unmanaged.passRetained(Context(handler: handler, logger: logger, deadlines: deadlines))
         self.context = context
         HTTPServer.errorLogger.withLock { $0 = (logger, false) }
