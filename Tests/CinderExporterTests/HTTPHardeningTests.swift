@@ -110,6 +110,54 @@ final class HTTPHardeningTests: XCTestCase {
                                                        "http://127.0.0.1:\(server.port)/metrics"]).stdout, "200")
     }
 
+    /// Client certificates (exporter-toolkit's client_ca_file and
+    /// client_auth_type), checked with curl holding a certificate from the
+    /// client CA, one from another CA, and none (issue 12 item 11).
+    func testClientCertificates() throws {
+        let db = try makeDatabase()
+        let directory = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (cert, _) = try Tools.makeCertificate(in: directory)
+        let clients = try TestCA(name: "client-ca", in: directory)
+        let good = try clients.issue("prometheus")
+        let foreign = try TestCA(name: "foreign-ca", in: directory).issue("mallory")
+        let curl = try Tools.require("curl")
+        let logger = Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })
+        let scraper = Scraper(reader: SQLiteReader(path: db.path, timeoutSeconds: 2), downTimeSeconds: 60, readTimeoutSeconds: 2, logger: logger)
+        for (type, expected) in [("RequireAndVerifyClientCert", ["200", "403", "403"]), ("VerifyClientCertIfGiven", ["200", "403", "200"])] {
+            try """
+                tls_server_config:
+                  cert_file: cert.pem
+                  key_file: key.pem
+                  client_ca_file: client-ca.pem
+                  client_auth_type: \(type)
+                """.write(toFile: directory + "/web.yml", atomically: true, encoding: .utf8)
+            let config = try WebConfig.load(path: directory + "/web.yml")
+            let server = try HTTPServer(address: ListenAddress(host: "127.0.0.1", port: 0), tls: config.tls,
+                                        handler: ExporterHandler(scraper: scraper, telemetryPath: "/metrics"), logger: logger)
+            defer { server.stop() }
+            func status(_ extra: [String]) throws -> String {
+                try ProcessResult.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "--cacert", cert]
+                                      + extra + ["https://127.0.0.1:\(server.port)/metrics"]).stdout
+            }
+            let answers = [try status(["--cert", good.cert, "--key", good.key]),
+                           try status(["--cert", foreign.cert, "--key", foreign.key]),
+                           try status([])]
+            XCTAssertEqual(answers, expected, "\(type): good, foreign, none")
+            XCTAssertEqual(try status(["--cert", good.cert, "--key", good.key, "--tls-max", "1.2"]), "200", "\(type) over TLS 1.2")
+            XCTAssertEqual(try status(["--cert", foreign.cert, "--key", foreign.key, "--tls-max", "1.2"]), "403", "\(type) over TLS 1.2")
+        }
+        // A server certificate of the client CA is no client certificate.
+        let serverOnly = try clients.issue("a-server", altNames: "DNS:localhost")
+        try "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n  client_ca_file: client-ca.pem\n  client_auth_type: RequireAndVerifyClientCert\n"
+            .write(toFile: directory + "/web.yml", atomically: true, encoding: .utf8)
+        let server = try HTTPServer(address: ListenAddress(host: "127.0.0.1", port: 0), tls: try WebConfig.load(path: directory + "/web.yml").tls,
+                                    handler: ExporterHandler(scraper: scraper, telemetryPath: "/metrics"), logger: logger)
+        defer { server.stop() }
+        XCTAssertEqual(try ProcessResult.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", cert, "--cert", serverOnly.cert,
+                                                    "--key", serverOnly.key, "https://127.0.0.1:\(server.port)/metrics"]).stdout, "403")
+    }
+
     func testTLS13OnlyRefusesTLS12() throws {
         let db = try makeDatabase()
         let directory = try Tools.temporaryDirectory()
@@ -136,6 +184,10 @@ final class HTTPHardeningTests: XCTestCase {
             ("plain.yml", "basic_auth_users:\n  alice: secret\n", "bcrypt"),
             ("nocert.yml", "tls_server_config:\n  cert_file: /nonexistent.pem\n  key_file: /nonexistent.key\n", "cannot read"),
             ("tls10.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS10\n", "TLS10"),
+            ("anycert.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAnyClientCert\n", "RequireAnyClientCert"),
+            ("noca.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n", "client_ca_file"),
+            ("nopolicy.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: ca.pem\n", "client_auth_type"),
+            ("badca.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: /nonexistent-ca.pem\n  client_auth_type: RequireAndVerifyClientCert\n", "nonexistent-ca.pem"),
             ("typo.yml", "basic_auth_user:\n  alice: x\n", "unsupported key"),
         ]
         for (name, text, needle) in cases {

@@ -37,10 +37,12 @@ public final class HTTPServer: Sendable {
         let handler: any HTTPHandler
         let logger: Logger
         let deadlines: ConnectionDeadlines
-        init(handler: any HTTPHandler, logger: Logger, deadlines: ConnectionDeadlines) {
+        let clientAuth: WebConfig.ClientAuth
+        init(handler: any HTTPHandler, logger: Logger, deadlines: ConnectionDeadlines, clientAuth: WebConfig.ClientAuth) {
             self.handler = handler
             self.logger = logger
             self.deadlines = deadlines
+            self.clientAuth = clientAuth
         }
     }
 
@@ -49,7 +51,9 @@ public final class HTTPServer: Sendable {
         let key: UnsafeMutablePointer<CChar>
         let certificate: UnsafeMutablePointer<CChar>
         let priorities: UnsafeMutablePointer<CChar>
-        func free() { Glibc.free(key); Glibc.free(certificate); Glibc.free(priorities) }
+        /// The client CAs, when client certificates are asked for.
+        let trust: UnsafeMutablePointer<CChar>?
+        func free() { Glibc.free(key); Glibc.free(certificate); Glibc.free(priorities); Glibc.free(trust) }
     }
     private let tlsStrings: TLSStrings?
     /// Dispatch sources are thread-safe; the protocol type just isn't marked so.
@@ -65,10 +69,14 @@ public final class HTTPServer: Sendable {
         self.port = port
         let deadlines = ConnectionDeadlines(
             requestSeconds: limits.requestReadTimeoutSeconds, idleSeconds: Double(limits.idleTimeoutSeconds))
-        let context = Unmanaged.passRetained(Context(handler: handler, logger: logger, deadlines: deadlines))
+        let context = Unmanaged.passRetained(Context(handler: handler, logger: logger, deadlines: deadlines,
+                                                     clientAuth: tls?.clientAuth ?? .none))
         self.context = context
         HTTPServer.errorLogger.withLock { $0 = (logger, false) }
-        tlsStrings = tls.map { TLSStrings(key: strdup($0.keyPEM), certificate: strdup($0.certificatePEM), priorities: strdup($0.priorities)) }
+        tlsStrings = tls.map {
+            TLSStrings(key: strdup($0.keyPEM), certificate: strdup($0.certificatePEM), priorities: strdup($0.priorities),
+                       trust: $0.clientAuth == .none ? nil : $0.clientCAPEM.map { strdup($0) })
+        }
 
         var options: [MHD_OptionItem] = [
             // The logger goes first so that errors in later options reach it.
@@ -93,6 +101,11 @@ public final class HTTPServer: Sendable {
                 // TLS 1.0 and 1.1 are on by default: always say which versions.
                 MHD_OptionItem(option: .HTTPS_PRIORITIES, value: 0, ptr_value: UnsafeMutableRawPointer(tlsStrings.priorities)),
             ]
+            if let trust = tlsStrings.trust {
+                // libmicrohttpd then asks every client for a certificate; the
+                // access handler verifies it (cinder_mhd_verify_client_certificate).
+                options.append(MHD_OptionItem(option: .HTTPS_MEM_TRUST, value: 0, ptr_value: UnsafeMutableRawPointer(trust)))
+            }
         }
         options.append(MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
         let started = options.withUnsafeMutableBufferPointer { buffer in
@@ -170,6 +183,13 @@ public final class HTTPServer: Sendable {
             return .YES
         }
         let context = Unmanaged<Context>.fromOpaque(cls).takeUnretainedValue()
+        if context.clientAuth != .none {
+            let verified = cinder_mhd_verify_client_certificate(connection)
+            if verified < 0 || (verified == 0 && context.clientAuth == .requireAndVerify) {
+                context.deadlines.requestReceived(fd: cinder_mhd_connection_fd(connection))
+                return queue(.text(403, "Forbidden: a client certificate signed by client_ca_file is required.\n"), on: connection)
+            }
+        }
         var request = HTTPRequest(
             method: method.map { String(cString: $0) } ?? "",
             path: url.map { String(cString: $0) } ?? "/")
