@@ -36,4 +36,17 @@ final class LandingPageTests: XCTestCase {
         XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4e, 0x47], "a PNG")
         XCTAssertGreaterThan(png.count, 5_000)
     }
+
+    /// A failed read is said in a sentence; the database error (user names,
+    /// hosts, socket and file paths) goes to the log only (SPEC §4, issue 12 item 9).
+    func testFailedReadShowsNoDatabaseError() throws {
+        let log = CapturingLogHandler()
+        let path = "/nonexistent/secret-dir-\(UUID().uuidString)/cinder.sqlite"
+        let fixture = try ExporterFixture(databasePath: path, logger: log.logger)
+        let page = try HTTPTestClient.get(port: fixture.port, "/")
+        XCTAssertEqual(page.status, 200)
+        XCTAssertFalse(page.text.contains("secret-dir"), page.text)
+        XCTAssertFalse(page.text.contains("sqlite"), page.text)
+        XCTAssertTrue(log.lines.contains { $0.contains("secret-dir") }, "the details are in the log: \(log.lines)")
+    }
 }
