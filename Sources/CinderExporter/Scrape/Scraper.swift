@@ -86,6 +86,7 @@ public final class Scraper: Sendable {
         gaveUp.gaveUp = true
         return gaveUp
     }
+
     /// An exposition of the table as it is now (SPEC §2): on failure, the
     /// exporter-wide families only, with database_up 0.
     public func scrape(format: ExpositionFormat, timeoutSeconds: Double? = nil) -> [UInt8] {
