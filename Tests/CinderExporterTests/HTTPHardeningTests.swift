@@ -37,6 +37,7 @@ final class HTTPHardeningTests: XCTestCase {
         XCTAssertEqual(zipped.headers["content-encoding"], "gzip")
         XCTAssertEqual(Array(zipped.body.prefix(2)), [0x1f, 0x8b])
         let directory = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try Data(zipped.body).write(to: URL(fileURLWithPath: directory + "/body.gz"))
         let unzipped = try ProcessResult.run(try Tools.require("gzip"), ["-dc", directory + "/body.gz"])
         XCTAssertEqual(unzipped.status, 0)
@@ -55,6 +56,7 @@ final class HTTPHardeningTests: XCTestCase {
         XCTAssertEqual(response.headers["content-type"], "application/openmetrics-text; version=1.0.0; charset=utf-8")
         XCTAssertTrue(response.text.hasSuffix("# EOF\n"))
         let directory = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try Data(response.body).write(to: URL(fileURLWithPath: directory + "/om.txt"))
         let families = try Tools.runPython("""
             import sys
@@ -70,6 +72,7 @@ final class HTTPHardeningTests: XCTestCase {
     func testTLSAndBasicAuth() throws {
         let db = try makeDatabase()
         let directory = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let (cert, _) = try Tools.makeCertificate(in: directory)
         let hash = "$2b$10$0123456789abcdefghijke9ORJj3oxHORehl3kCDiTb7DE.M1QRDi"  // "secret"
         let yaml = """
@@ -161,6 +164,7 @@ final class HTTPHardeningTests: XCTestCase {
     func testTLS13OnlyRefusesTLS12() throws {
         let db = try makeDatabase()
         let directory = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let (cert, _) = try Tools.makeCertificate(in: directory)
         try "tls_server_config:\n  cert_file: \(directory)/cert.pem\n  key_file: \(directory)/key.pem\n  min_version: TLS13\n"
             .write(toFile: directory + "/web.yml", atomically: true, encoding: .utf8)
@@ -178,6 +182,7 @@ final class HTTPHardeningTests: XCTestCase {
 
     func testMalformedWebConfigStopsStartUp() throws {
         let directory = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let cases = [
             ("bad.yml", "basic_auth_users: [unclosed", "not valid YAML"),
             ("unknown.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Any\n", "unsupported"),

@@ -16,6 +16,7 @@ final class LandingPageTests: XCTestCase {
         let fixture = try ExporterFixture(databasePath: db.path)
         let chromium = try Tools.require("chromium")
         let profile = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: profile) }
         let url = "http://127.0.0.1:\(fixture.port)/"
         let dump = try ProcessResult.run(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=\(profile)",
                                                     "--dump-dom", url])
