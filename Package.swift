@@ -20,10 +20,11 @@ let package = Package(
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CBuildInfo"),
         .target(
             name: "CinderExporter",
             dependencies: [
-                "CSQLite3", "CMicroHTTPD", "CMariaDB", "CDeflate", "CCrypt", "CMalloc",
+                "CSQLite3", "CMicroHTTPD", "CMariaDB", "CDeflate", "CCrypt", "CMalloc", "CBuildInfo",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -197,6 +197,41 @@ def measure(exporter, seconds, log):
     return result
 
 
+def floor(binary, db, port, workdir):
+    """The plain-C reference (bench/cfloor/cfloor.c): the same table, families and labels."""
+    return Exporter("c-floor", [str(binary), str(db), str(port)], port, r"^never$", workdir)
+
+
+def floor_comparison(binary, cfloor, db, seconds, workdir, log, rounds=3):
+    """Ours against the C floor, one keep-alive client, no gzip, interleaved
+    `rounds` times on a fresh process each: the median of the per-round
+    ratios of median latencies (the machine is shared and noisy)."""
+    pairs = []
+    for round_ in range(rounds):
+        pair = {}
+        for name, make in (("ours", lambda: ours(binary, db, free_port(), workdir)),
+                           ("c", lambda: floor(cfloor, db, free_port(), workdir))):
+            exporter = make()
+            try:
+                exporter.start()
+                for _ in range(3):
+                    http_get(exporter.port)
+                run = wrk(exporter.port, 1, seconds, False)
+                pair[name] = {"p50_ms": run["latency_us"]["p50"] / 1000, "p99_ms": run["latency_us"]["p99"] / 1000,
+                              "peak_rss_kb": exporter.memory_kb()[1]}
+            finally:
+                exporter.stop()
+        pair["ratio"] = pair["ours"]["p50_ms"] / pair["c"]["p50_ms"]
+        log(f"    floor round {round_ + 1}: ours p50 {pair['ours']['p50_ms']:.3f} ms, C {pair['c']['p50_ms']:.3f} ms,"
+            f" ratio {pair['ratio']:.3f}")
+        pairs.append(pair)
+    return {"rounds": pairs, "median_ratio": statistics.median(p["ratio"] for p in pairs),
+            "ours_p50_ms": statistics.median(p["ours"]["p50_ms"] for p in pairs),
+            "c_p50_ms": statistics.median(p["c"]["p50_ms"] for p in pairs),
+            "ours_peak_rss_mb": max(p["ours"]["peak_rss_kb"] for p in pairs) / 1024,
+            "c_peak_rss_mb": max(p["c"]["peak_rss_kb"] for p in pairs) / 1024}
+
+
 def ours(binary, db, port, workdir):
     # A reads counter is picked up if the exporter has one (any
     # cinder_exporter_*reads_total without labels); else reads/s is reported as n/a.
@@ -265,6 +300,12 @@ def table(results):
         o, t = entry["ours"], entry.get("theirs")
         for label, a, b in rows_for(size, o, t):
             out.append(f"{size:>8}  {label:<36} {fmt(a):>12} {fmt(b):>15} {fmt(ratio(a, b)):>12}")
+        if "floor" in entry:
+            f = entry["floor"]
+            out.append(f"{size:>8}  {'vs C floor: p50 (ms), 1 client, ours / C':<36} {fmt(f['ours_p50_ms']):>12} "
+                       f"{fmt(f['c_p50_ms']):>15} {fmt(f['median_ratio']):>12}  (median of {len(f['rounds'])} interleaved ratios)")
+            out.append(f"{size:>8}  {'vs C floor: peak RSS (MB), ours / C':<36} {fmt(f['ours_peak_rss_mb']):>12} "
+                       f"{fmt(f['c_peak_rss_mb']):>15} {fmt(f['ours_peak_rss_mb'] / f['c_peak_rss_mb']):>12}")
         for who, e in (("ours", o), ("query-exporter", t)):
             if e:
                 out.append(f"{'':>8}  gzip asked → {who} answered Content-Encoding: {e['body']['gzip']['content_encoding']}"
@@ -281,6 +322,7 @@ def main():
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], help="e.g. 100,1000,10000")
     parser.add_argument("--duration", type=float, help="seconds per wrk run (default 8, quick 2)")
     parser.add_argument("--no-peer", action="store_true", help="measure cinder-exporter only")
+    parser.add_argument("--cfloor", type=Path, help="the C floor's binary: compare latency at 1,000 services and up")
     parser.add_argument("--output", type=Path, default=ROOT / "bench-results" / "latest.json")
     args = parser.parse_args()
     sizes = args.sizes or ([100, 1000] if args.quick else [100, 1000, 10000])
@@ -296,7 +338,9 @@ def main():
         workdir = Path(tmp)
         for size in sizes:
             db = workdir / f"cinder-{size}.sqlite"
-            gendb.generate(str(db), size)
+            # Ten volumes per service: the work collectors run with their
+            # default settings, as an operator would run them.
+            gendb.generate(str(db), size, volumes=10 * size)
             log(f"{size} services ({db.stat().st_size // 1024} KiB database)")
             entry = {}
             makers = [("ours", lambda: ours(args.binary.resolve(), db, free_port(), workdir))]
@@ -308,6 +352,8 @@ def main():
                     entry[key] = measure(exporter, seconds, log)
                 finally:
                     exporter.stop()
+            if args.cfloor and size >= 1000:
+                entry["floor"] = floor_comparison(args.binary.resolve(), args.cfloor.resolve(), db, seconds, workdir, log)
             results[str(size)] = entry
 
     report = table(results)

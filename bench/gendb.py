@@ -28,6 +28,50 @@ CREATE TABLE IF NOT EXISTS services (
 )
 """
 
+# Cinder 29's volumes table (cinder/db/models.py), every column: the scan cost
+# depends on the row's width. Keep in step with CinderSchema.swift.
+VOLUMES_COLUMNS = """
+    created_at {dt}, updated_at {dt}, deleted_at {dt}, deleted {b}, id varchar(36) NOT NULL PRIMARY KEY,
+    _name_id varchar(36), use_quota {b} NOT NULL DEFAULT 1, ec2_id varchar(255), user_id varchar(255),
+    project_id varchar(255), snapshot_id varchar(36), cluster_name varchar(255), host varchar(255),
+    size {i}, availability_zone varchar(255), status varchar(255), attach_status varchar(255),
+    migration_status varchar(255), scheduled_at {dt}, launched_at {dt}, terminated_at {dt},
+    display_name varchar(255), display_description varchar(255), provider_location varchar(256),
+    provider_auth varchar(256), provider_geometry varchar(255), provider_id varchar(255),
+    volume_type_id varchar(36) NOT NULL, source_volid varchar(36), encryption_key_id varchar(36),
+    consistencygroup_id varchar(36), group_id varchar(36), bootable {b}, multiattach {b},
+    replication_status varchar(255), replication_extended_status varchar(255),
+    replication_driver_data varchar(255), previous_status varchar(255), service_uuid varchar(36),
+    shared_targets {b}
+"""
+SMALL_TABLES = """
+CREATE TABLE snapshots (created_at {dt}, updated_at {dt}, deleted_at {dt}, deleted {b}, id varchar(36) NOT NULL PRIMARY KEY,
+  volume_id varchar(36) NOT NULL, status varchar(255), volume_size {i}, project_id varchar(255), volume_type_id varchar(36) NOT NULL);
+CREATE TABLE backups (created_at {dt}, updated_at {dt}, deleted_at {dt}, deleted {b}, id varchar(36) NOT NULL PRIMARY KEY,
+  volume_id varchar(36) NOT NULL, host varchar(255), status varchar(255), size {i}, project_id varchar(255));
+"""
+
+# Most volumes are settled; a few are in flight; one in ten is soft-deleted.
+# The expression picks a row's fields from its number n (1...N), in both dialects.
+STATUS_CASE = ("CASE WHEN n % 10 = 0 THEN 'deleted' WHEN n % 97 = 0 THEN 'creating' WHEN n % 89 = 0 THEN 'deleting' "
+               "WHEN n % 83 = 0 THEN 'attaching' WHEN n % 3 = 0 THEN 'in-use' ELSE 'available' END")
+
+
+def fill_volumes_sql(count, mysql):
+    host = "CONCAT('storage-', n % 50, '@lvm#pool-', n % 4)" if mysql else "'storage-' || (n % 50) || '@lvm#pool-' || (n % 4)"
+    ident = "CONCAT('vol-', n)" if mysql else "'vol-' || n"
+    stamp = ("DATE_SUB(UTC_TIMESTAMP(), INTERVAL (n % 100000) SECOND)" if mysql
+             else "datetime('now', '-' || (n % 100000) || ' seconds')")
+    source = f"seq_1_to_{count}" if mysql else f"(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) SELECT n FROM s)"
+    select_n = "seq AS n" if mysql else "n"
+    return (f"INSERT INTO volumes (id, created_at, updated_at, deleted, host, size, status, project_id, volume_type_id, "
+            f"display_name, availability_zone, attach_status, bootable, multiattach) "
+            f"SELECT {ident}, {stamp}, {stamp}, CASE WHEN n % 10 = 0 THEN 1 ELSE 0 END, {host}, 1 + n % 500, "
+            f"{STATUS_CASE}, 'project-1', 'type-1', 'a volume name of ordinary length', 'nova', 'detached', 0, 0 "
+            f"FROM (SELECT {select_n} FROM {source} x) t")
+
+
+
 BACKENDS = ["lvm", "ceph-ssd", "ceph-hdd", "netapp-nfs", "pure-iscsi", "nfs"]
 ZONES = ["az1", "az2", "az3", "nova"]
 
@@ -90,7 +134,7 @@ def _deleted_row(rng, index, now):
             str(uuid.UUID(int=rng.getrandbits(128))))
 
 
-def generate(path, count, now=None, seed=6):
+def generate(path, count, now=None, seed=6, volumes=0):
     """Writes a fresh database with `count` live services (plus 2% deleted ones)."""
     now = now or datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
     rng = random.Random(seed)
@@ -108,6 +152,13 @@ def generate(path, count, now=None, seed=6):
             " active_backend_id, cluster_name, uuid)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows)
+        # Cinder 29's work tables (the exporter's work collectors read them):
+        # `volumes` rows in the given number, snapshots and backups empty.
+        db.executescript(f"CREATE TABLE volumes ({VOLUMES_COLUMNS.format(dt='DATETIME', b='BOOLEAN', i='INTEGER')});"
+                         "CREATE INDEX volumes_deleted_host_idx ON volumes (deleted, host);"
+                         + SMALL_TABLES.format(dt="DATETIME", b="BOOLEAN", i="INTEGER"))
+        if volumes:
+            db.execute(fill_volumes_sql(volumes, mysql=False))
     db.close()
     return path
 

@@ -28,8 +28,12 @@ if [ "${1:-}" != "--work" ] && ! "$venv/bin/python" -c 'import importlib.metadat
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r bench/peer-requirements.txt
 fi
 
+# The plain-C floor (issue 15): same table, families and labels, no extras.
+cfloor=.build-bench/cfloor
+cc -O2 -Wall -o "$cfloor" bench/cfloor/cfloor.c $(pkg-config --cflags --libs sqlite3 libmicrohttpd)
+
 if [ "${1:-}" = "--work" ]; then
     shift
     exec python3 bench/work.py --binary "$binary" "$@"
 fi
-exec python3 bench/bench.py --binary "$binary" --venv "$venv" "$@"
+exec python3 bench/bench.py --binary "$binary" --venv "$venv" --cfloor "$cfloor" "$@"

@@ -2,6 +2,9 @@ import ArgumentParser
 import CinderExporter
 import Dispatch
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct CinderExporterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,46 +18,55 @@ struct CinderExporterCommand: ParsableCommand {
 /// Serves /metrics until SIGINT or SIGTERM (the default subcommand).
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Serve metrics over HTTP (the default).")
+        commandName: "serve",
+        abstract: """
+            cinder-exporter is a Prometheus exporter for OpenStack Cinder. It reads the services table \
+            straight from the Cinder database and serves, for every Cinder service, whether it is up by \
+            Cinder's own rule (as `cinder service-list` shows it), its heartbeat age, report count and \
+            disabled state, on HTTP /metrics (this is `serve`, the default subcommand).
+            """,
+        usage: "cinder-exporter [serve] [--database.url <url> | --cinder.config-file <path>] [<options>]",
+        discussion: "Give the database with --database.url or --cinder.config-file (or the environment). Exit status: 0 after SIGINT or SIGTERM, 2 on bad input (unknown flag, malformed URL, unreadable cinder.conf or web config). A database that cannot be read does not stop it: it serves cinder_exporter_database_up 0 and recovers by itself.")
 
     @OptionGroup var database: DatabaseOptions
-    @OptionGroup var collectors: CollectorOptions
+    @OptionGroup(title: "Collectors") var collectors: CollectorOptions
     @OptionGroup var web: WebOptions
     @OptionGroup var log: LogOptions
 
     func run() throws {
-        let url = try database.resolvedURL()
+        let (url, shown) = try database.resolved()
         let address = try ListenAddress(parsing: web.listenAddress)
         let webConfig = try web.loadConfig()
         let logger = log.makeLogger()
-        let reader = ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout)
+        let reader = ReaderFactory.reader(for: url, shown: shown, timeoutSeconds: database.databaseTimeout)
         try Runner.serve(reader: reader, work: collectors.makeCollectors(url: url, logger: logger),
                          webConfig: webConfig, downTimeSeconds: database.downTimeSeconds,
                          timeoutSeconds: database.databaseTimeout, address: address,
-                         telemetryPath: web.telemetryPath, logger: logger, databaseDescription: url.logDescription)
+                         telemetryPath: web.telemetryPath, logger: logger, databaseDescription: reader.description)
     }
 }
 
 /// Prints one exposition and exits: 0 when the table was read, 1 when not.
 struct MetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "metrics", abstract: "Print one exposition to stdout and exit (1 when the table cannot be read).")
+        commandName: "metrics", abstract: "Print one exposition to stdout and exit (1 when the table cannot be read).",
+        discussion: "Exit status: 0 when the services table was read; 1 when it could not be read (the exposition is still printed, with cinder_exporter_database_up 0, and one line goes to stderr) or stdout cannot be written; 2 on bad input (unknown flag, malformed URL, unreadable cinder.conf).")
 
     @OptionGroup var database: DatabaseOptions
-    @OptionGroup var collectors: CollectorOptions
+    @OptionGroup(title: "Collectors") var collectors: CollectorOptions
     @OptionGroup var log: LogOptions
 
     func run() throws {
-        let url = try database.resolvedURL()
+        let (url, shown) = try database.resolved()
         let logger = log.makeLogger()
-        let scraper = Scraper(reader: ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout),
+        let scraper = Scraper(reader: ReaderFactory.reader(for: url, shown: shown, timeoutSeconds: database.databaseTimeout),
                               downTimeSeconds: try database.downTimeSeconds,
                               readTimeoutSeconds: database.databaseTimeout,
                               work: collectors.makeCollectors(url: url, logger: logger), logger: logger)
         // Exit 1 is about the services read only: a failed work collector
         // shows in its success gauge and its log line (SPEC §3).
         let (body, servicesRead) = scraper.scrapeOnce(format: .text004)
-        try Output.write(body)
+        try Output.write(body, what: "the exposition")
         if !servicesRead { throw ExitCode(1) }
     }
 }
@@ -66,7 +78,7 @@ struct Services: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "services",
         abstract: "Print the table `cinder service-list` would show, straight from the database.",
-        discussion: "Exit status: 0 when every enabled service is up, 1 when one is down, 2 on bad input or an unreadable database.")
+        discussion: "Exit status: 0 when every enabled service is up, 1 when one is down, 2 on bad input, an unreadable database, or a --host/--binary that matches no live service.")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 
@@ -82,19 +94,26 @@ struct Services: ParsableCommand {
     var binary: String?
 
     func run() throws {
-        let url = try database.resolvedURL()
+        let (url, shown) = try database.resolved()
         let downTime = try database.downTimeSeconds
-        let reader = ReaderFactory.reader(for: url, timeoutSeconds: database.databaseTimeout)
+        let reader = ReaderFactory.reader(for: url, shown: shown, timeoutSeconds: database.databaseTimeout)
         let rows: [ServiceRow]
         do {
             rows = try reader.readRows()
         } catch {
-            throw ConfigurationError("cannot read the services table from \(url.logDescription): \(error.message)")
+            throw ConfigurationError("cannot read the services table from \(reader.description): \(error.message)")
         }
         // One clock reading for the whole table, as Cinder's API does.
         let listing = ServiceListing(rows: rows, nowMicros: Clock.nowMicros(), downTimeSeconds: downTime,
                                      host: host, binary: binary)
-        try Output.write(Array((format == .json ? listing.json() : listing.table()).utf8))
+        // A filter that matches nothing is a typo until proven otherwise: never "healthy".
+        if listing.entries.isEmpty, host != nil || binary != nil {
+            let filters = [host.map { "--host \($0)" }, binary.map { "--binary \($0)" }].compactMap { $0 }.joined(separator: " ")
+            let binaries = Set(rows.map(\.binary)).sorted().joined(separator: ", ")
+            throw ConfigurationError("no live service matches \(filters) (\(rows.count) live services"
+                + (rows.isEmpty ? ")" : "; binaries: \(binaries))"))
+        }
+        try Output.write(Array((format == .json ? listing.json() : listing.table()).utf8), what: "the service list")
         if listing.enabledServiceDown { throw ExitCode(1) }
     }
 }
@@ -104,7 +123,7 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo", abstract: "Serve metrics for a simulated Cinder database (no Cinder needed).")
 
-    @OptionGroup var collectors: CollectorOptions
+    @OptionGroup(title: "Collectors") var collectors: CollectorOptions
     @OptionGroup var web: WebOptions
     @OptionGroup var log: LogOptions
 
@@ -126,19 +145,36 @@ struct Demo: ParsableCommand {
         let webConfig = try web.loadConfig()
         let madeDirectory = path == nil ? try Output.temporaryDirectory() : nil
         let file = path ?? madeDirectory! + "/cinder.sqlite"
-        let demo = try DemoDatabase(path: file)
+        let demo: DemoDatabase
+        do {
+            demo = try DemoDatabase(path: file)
+        } catch {
+            if let madeDirectory { Output.removeTree(madeDirectory) }
+            throw ConfigurationError(error.message)
+        }
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "demo.heartbeat"))
         timer.schedule(deadline: .now() + .seconds(interval), repeating: .seconds(interval))
         timer.setEventHandler {
-            do { try demo.heartbeat() } catch { logger.error("demo heartbeat failed", metadata: ["error": "\(error)"]) }
+            do {
+                if let stopped = try demo.heartbeat() {
+                    logger.info("demo service stopped heartbeating; down when its last heartbeat is more than 60 s old", metadata: [
+                        "host": "\(stopped.host)", "binary": "\(stopped.binary)",
+                        "last_heartbeat": "\(UTCTime.isoSeconds(micros: stopped.lastHeartbeatMicros))",
+                        "down_from": "\(UTCTime.isoSeconds(micros: stopped.lastHeartbeatMicros + 60_000_001))",
+                    ])
+                }
+            } catch {
+                logger.error("demo heartbeat failed", metadata: ["error": "\(error)"])
+            }
         }
         timer.resume()
-        logger.info("demo database created; one volume service stops heartbeating after 60 s",
+        logger.info("demo database created; storage-2@ceph stops heartbeating after 60 s and is down 60 s after its last heartbeat",
                     metadata: ["path": "\(file)", "url": "sqlite:///\(file)"])
-        try Runner.serve(reader: SQLiteReader(path: file, timeoutSeconds: 5),
-                         work: collectors.makeCollectors(url: .sqlite(path: file), logger: logger), webConfig: webConfig, downTimeSeconds: 60, timeoutSeconds: 5,
+        let reader = SQLiteReader(path: file, timeoutSeconds: 5)
+        try Runner.serve(reader: reader, work: collectors.makeCollectors(url: .sqlite(path: file), logger: logger),
+                         webConfig: webConfig, downTimeSeconds: 60, timeoutSeconds: 5,
                          address: address, telemetryPath: web.telemetryPath, logger: logger,
-                         databaseDescription: "sqlite:\(file)")
+                         databaseDescription: reader.description)
         timer.cancel()
         // A folder the demo made for itself goes when the demo does.
         if let madeDirectory { Output.removeTree(madeDirectory) }
@@ -161,6 +197,9 @@ enum Runner {
             "basic_auth": "\(!webConfig.basicAuthUsers.isEmpty)",
             "collectors": "\((["services"] + (work?.kinds.map(\.collectorName) ?? [])).joined(separator: ","))",
         ])
+        // Read once now, so that a wrong URL or a missing table is logged at
+        // start-up rather than at the first scrape (the server answers meanwhile).
+        _ = scraper.read()
         // The work collectors refresh in the background, never in a scrape.
         work?.start()
         let signal = TerminationSignals.waitForTermination()

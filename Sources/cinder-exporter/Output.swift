@@ -9,7 +9,7 @@ enum Output {
     /// disk, a closed descriptor) is one stderr line and exit 1 (SPEC §3),
     /// never exit 0 with a truncated exposition. Interrupted writes are
     /// retried; a non-blocking stdout is waited on.
-    static func write(_ bytes: [UInt8]) throws(ExitCode) {
+    static func write(_ bytes: [UInt8], what: String) throws(ExitCode) {
         let failure: Int32? = bytes.withUnsafeBytes { buffer -> Int32? in
             var offset = 0
             while offset < buffer.count {
@@ -29,7 +29,7 @@ enum Output {
             return nil
         }
         guard let failure else { return }
-        StandardError.write("cannot write to standard output: \(String(cString: strerror(failure)))\n")
+        StandardError.write("cinder-exporter: cannot write \(what) to stdout: \(String(cString: strerror(failure)))\n")
         throw ExitCode(1)
     }
 

@@ -1,5 +1,6 @@
 @testable import CinderExporter
 import Foundation
+import Logging
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -137,7 +138,7 @@ final class DashboardTests: XCTestCase {
         // Variables job, instance, zone, binary, each from the datasource input.
         let variables = ((sdk["templating"] as? [String: Any])?["list"] as? [[String: Any]]) ?? []
         let variableNames = variables.compactMap { $0["name"] as? String }
-        for name in ["job", "instance", "zone", "binary"] {
+        for name in ["job", "instance", "zone", "binary", "host", "pool"] {
             XCTAssertTrue(variableNames.contains(name), "no $\(name) variable: \(variableNames)")
         }
         for variable in variables {
@@ -188,6 +189,13 @@ final class DashboardTests: XCTestCase {
                 if expr.contains("cinder_service_") && !expr.contains("cinder_service_down_time_seconds") {
                     XCTAssertTrue(expr.contains("$zone") && expr.contains("$binary"), "\(title): \(expr)")
                 }
+                // Work in flight follows its own $host, and $pool where there is one.
+                if expr.contains("cinder_volumes") || expr.contains("cinder_snapshots") {
+                    XCTAssertTrue(expr.contains("$host") && expr.contains("$pool"), "\(title): \(expr)")
+                }
+                if expr.contains("cinder_backups") {
+                    XCTAssertTrue(expr.contains("$host"), "\(title): \(expr)")
+                }
                 exprs.append(expr)
             }
 
@@ -230,6 +238,28 @@ final class DashboardTests: XCTestCase {
         for metric in ["cinder_exporter_scrape_duration_seconds", "cinder_exporter_scrape_errors_total"] {
             XCTAssertTrue(exprs.contains { $0.contains(metric) }, "no panel on \(metric)")
         }
+
+        // The work-in-flight row (SPEC §9): stuck work by status and backend,
+        // the oldest ages against the alerts' tiers, allocated size per pool,
+        // snapshots, backups and the collectors.
+        XCTAssertTrue(panels.contains { $0["type"] as? String == "row" && $0["title"] as? String == "Work in flight" },
+                      "no Work in flight row")
+        for metric in ["cinder_volumes_oldest_age_seconds", "cinder_snapshots_oldest_age_seconds",
+                       "cinder_backups_oldest_age_seconds", "cinder_snapshots{", "cinder_backups{",
+                       "cinder_exporter_collector_success", "cinder_exporter_collector_duration_seconds",
+                       "cinder_exporter_collector_age_seconds"] {
+            XCTAssertTrue(exprs.contains { $0.contains(metric) }, "no panel on \(metric)")
+        }
+        XCTAssertTrue(panelsOf("table").map(queries).contains {
+            $0.contains("sum by (job, instance, host, pool, status) (cinder_volumes{")
+        }, "no table of volumes in flight by backend, pool and status")
+        XCTAssertTrue(exprs.contains { $0.contains("sum by (job, instance, host, pool) (cinder_volumes_size_bytes{") },
+                      "no allocated size per pool")
+        let tiers = panelsOf("timeseries").filter { queries($0).contains("cinder_volumes_oldest_age_seconds") }.map { panel in
+            ((((panel["fieldConfig"] as? [String: Any])?["defaults"] as? [String: Any])?["thresholds"]
+                as? [String: Any])?["steps"] as? [[String: Any]] ?? []).compactMap { ($0["value"] as? NSNumber)?.doubleValue }
+        }
+        XCTAssertTrue(tiers.contains([600, 3600, 21600]), "no oldest-age graph with the alerts' tiers: \(tiers)")
     }
 
     private static func datasourceUID(_ value: Any?) -> String? { (value as? [String: Any])?["uid"] as? String }
@@ -248,9 +278,17 @@ final class DashboardTests: XCTestCase {
         var volumeStopped = false
         private var stopWritten = false
         private let update: SQLiteStatement
+        private let begin: SQLiteStatement
+        private let commit: SQLiteStatement
+        private var lastTick: Int64 = 0
 
         init() throws {
             let database = try TestDatabase()
+            // No fsync on the cloud's commits: on a busy disk a synced commit
+            // holds SQLite's lock past the scrape's 0.5 s deadline, and the
+            // exporter then rightly answers database_up 0 for that scrape.
+            try database.execute("PRAGMA synchronous = OFF")
+            try database.execute("PRAGMA journal_mode = MEMORY")
             let now = Clock.nowMicros()
             func service(_ host: String, _ binary: String, _ zone: String, cluster: String? = nil,
                          heartbeat: Int64? = 0, extra: [String: SQLiteStatement.Value] = [:]) throws {
@@ -286,18 +324,66 @@ final class DashboardTests: XCTestCase {
             ])
             // Both timestamps NULL: heartbeat unknown, exported as down.
             try service("storage-ghost@lvm", "cinder-volume", "az3", heartbeat: nil)
+            // Runs the backups below.
+            try service("backup-1", "cinder-backup", "nova")
+
+            // Work in flight (SPEC §9) in Cinder 29's tables: work stuck past
+            // its threshold on services that heartbeat, and work that must
+            // stay quiet. Ages grow from `now`; the test takes well under a minute.
+            func ago(_ seconds: Int64) -> String { "'\(TestDatabase.text(now - seconds * 1_000_000))'" }
+            func volume(_ id: String, _ host: String?, _ status: String, gib: Int, waited seconds: Int64) throws {
+                try database.execute("""
+                    INSERT INTO volumes (id, host, status, size, deleted, created_at, updated_at, volume_type_id, project_id)
+                    VALUES ('\(id)', \(host.map { "'\($0)'" } ?? "NULL"), '\(status)', \(gib), 0,
+                            \(ago(seconds + 60)), \(ago(seconds)), 'type-1', 'project-1')
+                    """)
+            }
+            // Deleting for 2 h on a volume service that heartbeats: CinderVolumesStuck and
+            // CinderServiceUpButWorkStuck.
+            try volume("v-stuck", "storage-1@lvm#lvm-1", "deleting", gib: 10, waited: 7_200)
+            try volume("v-in-use", "storage-1@lvm#lvm-1", "in-use", gib: 50, waited: 86_400)
+            // Below its 10 min, and statuses that are not Cinder's work: quiet.
+            try volume("v-detaching", "storage-1@lvm#lvm-1", "detaching", gib: 1, waited: 120)
+            try volume("v-shelved", "storage-1@lvm#lvm-1", "reserved", gib: 2, waited: 30 * 86_400)
+            try volume("v-given", "storage-1@lvm#lvm-1", "awaiting-transfer", gib: 2, waited: 30 * 86_400)
+            // Never scheduled for 30 min.
+            try volume("v-unscheduled", nil, "creating", gib: 1, waited: 1_800)
+            // On a backend disabled for maintenance: quiet.
+            try volume("v-maint", "storage-maint@nfs#nfs", "deleting", gib: 5, waited: 18_000)
+            // Backing up for 7 h: stuck, but cinder-backup's work, not its volume service's.
+            try volume("v-backing-up", "storage-dr@ceph#rbd", "backing-up", gib: 100, waited: 25_200)
+            try volume("v-error", "storage-dr@ceph#rbd", "error", gib: 3, waited: 3_600)
+            try database.execute("""
+                INSERT INTO snapshots (id, volume_id, status, volume_size, deleted, created_at, updated_at, volume_type_id, project_id)
+                VALUES ('s-stuck', 'v-in-use', 'creating', 50, 0, \(ago(7_300)), \(ago(7_200)), 'type-1', 'project-1');
+                INSERT INTO backups (id, host, status, size, deleted, created_at, updated_at, volume_id, project_id)
+                VALUES ('b-stuck', 'backup-1', 'creating', 100, 0, \(ago(25_300)), \(ago(25_200)), 'v-backing-up', 'project-1'),
+                       ('b-done', 'backup-1', 'available', 50, 0, \(ago(90_000)), \(ago(86_400)), 'v-in-use', 'project-1');
+                """)
             update = try database.connection.prepare(
                 "UPDATE services SET updated_at = ?, report_count = report_count + 1 WHERE host = ?")
+            // Scrapes give the services read 0.5 s (a 1 s scrape timeout): on a
+            // busy machine a writer that fsyncs a journal on every heartbeat
+            // holds the file long enough to fail some of them. Heartbeats in
+            // one transaction, no fsync, the journal in memory.
+            try database.execute("PRAGMA synchronous = OFF; PRAGMA journal_mode = MEMORY")
+            begin = try database.connection.prepare("BEGIN IMMEDIATE")
+            commit = try database.connection.prepare("COMMIT")
             self.database = database
         }
 
         /// One round of heartbeats as of now.
         func tick() throws {
             let now = Clock.nowMicros()
+            // Twice a second is plenty against a 10 s service_down_time.
+            guard now - lastTick >= 500_000 || (volumeStopped && !stopWritten) else { return }
+            lastTick = now
+            try begin.run { _ throws(DatabaseError) in }
+            defer { try? commit.run { _ throws(DatabaseError) in } }
             let flappyUp = ((now - started) / 2_000_000) % 2 == 0
             let beats: [(String, Int64)] = [
                 ("controller-1", now), ("storage-1@lvm", now), ("storage-dr@ceph", now),
-                ("backup-ahead", now + 3_000_000),
+                ("backup-ahead", now + 3_000_000), ("backup-1", now),
                 ("storage-flappy@nfs", flappyUp ? now : now - 30_000_000),
             ] + (volumeStopped ? [] : [("storage-down@lvm", now)])
             for (host, micros) in beats {
@@ -316,7 +402,11 @@ final class DashboardTests: XCTestCase {
     func testDashboardAndRuleQueriesRunAgainstRealPrometheus() throws {
         let cloud = try ChangingCloud()
         try cloud.tick()
-        let exporter = try ExporterFixture(databasePath: cloud.database.path, downTimeSeconds: 10)
+        let work = WorkCollectors(kinds: WorkKind.allCases,
+                                  reader: SQLiteWorkReader(path: cloud.database.path, timeoutSeconds: 5),
+                                  intervalSeconds: 1, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let exporter = try ExporterFixture(databasePath: cloud.database.path, downTimeSeconds: 10, work: work)
+        work.start()
         let ruleFiles = try Self.ruleFiles()
         let prometheus = try PrometheusServer(config: """
             global:
@@ -352,13 +442,19 @@ final class DashboardTests: XCTestCase {
                 && has(#"ALERTS{alertname="CinderServiceDown", host="storage-down@lvm", alertstate="pending"}"#)
         }
         XCTAssertTrue(settled, "the services never changed state in Prometheus")
+        // The work collectors have read, and the alert only a database reader
+        // can raise is pending: storage-1@lvm heartbeats while its volume waits.
+        let workSeen = try prometheus.poll(timeoutSeconds: 20) {
+            try has(#"ALERTS{alertname="CinderServiceUpButWorkStuck", host="storage-1@lvm", binary="cinder-volume", alertstate="pending"}"#)
+        }
+        XCTAssertTrue(workSeen, "CinderServiceUpButWorkStuck never went pending for storage-1@lvm")
 
         // Every panel query, with Grafana's variables as Grafana would fill
         // them: this job, this exporter (regex-escaped), all zones and binaries.
         let instance = "127.0.0.1:\(exporter.port)"
         let variables = [
             "job": "cinder-exporter", "instance": instance.replacingOccurrences(of: ".", with: #"\\."#),
-            "zone": ".*", "binary": ".*",
+            "zone": ".*", "binary": ".*", "host": ".*", "pool": ".*",
             "__rate_interval": "4s", "__interval": "1s", "__range": "5m", "__range_s": "300", "__range_ms": "300000",
         ]
         let dashboard = try XCTUnwrap(try JSONSerialization.jsonObject(
@@ -398,7 +494,8 @@ final class DashboardTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(checked, 15)
 
         // The variables' label_values() selectors find this exporter's labels.
-        let expected = ["job": "cinder-exporter", "instance": instance, "zone": "az2", "binary": "cinder-backup"]
+        let expected = ["job": "cinder-exporter", "instance": instance, "zone": "az2", "binary": "cinder-backup",
+                        "host": "backup-1", "pool": "lvm-1"]
         for variable in ((dashboard["templating"] as? [String: Any])?["list"] as? [[String: Any]]) ?? [] {
             let name = variable["name"] as? String ?? "?"
             let definition = try XCTUnwrap(Self.variableQuery(variable), name)
@@ -441,9 +538,24 @@ final class DashboardTests: XCTestCase {
             XCTAssertTrue(anchors.contains(name.lowercased()), "runbook.md has no section \(name)")
             // SPEC §6: nothing above info for a disabled service.
             if severity != "info" && query.contains("cinder_service_") {
-                XCTAssertTrue(query.contains("cinder_service_disabled == 1"), "\(name) ignores disabled services: \(query)")
+                XCTAssertNotNil(query.firstMatch(of: /cinder_service_disabled(\{[^}]*\})? == 1/),
+                                "\(name) ignores disabled services: \(query)")
             }
         }
+
+        // The migration rule gives openstack-exporter's series from the real
+        // exporter's: renamed labels, adminState, the reason, 1 up / 0 down.
+        for promql in [
+            #"openstack_cinder_agent_state{hostname="controller-1", service="cinder-scheduler", zone="nova", adminState="enabled"} == 1"#,
+            #"openstack_cinder_agent_state{hostname="storage-maint@nfs", adminState="disabled", disabledReason="maintenance: replacing disks"} == 0"#,
+            #"openstack_cinder_agent_state{hostname="storage-down@lvm", adminState="enabled"} == 0"#,
+            #"openstack_cinder_agent_state{hostname="storage-ghost@lvm"} == 0"#,
+        ] {
+            // Polled: one scrape that timed out on a loaded machine drops the series for a second.
+            XCTAssertTrue(try prometheus.poll(timeoutSeconds: 10) { try has(promql) }, "no data for \(promql)")
+        }
+        XCTAssertFalse(try has(#"openstack_cinder_agent_state{host!=""} or openstack_cinder_agent_state{binary!=""}"#),
+                       "our label names are renamed away")
 
         // The rules read the exporter's real labels: what must be pending is,
         // and what must stay quiet does.
@@ -452,6 +564,12 @@ final class DashboardTests: XCTestCase {
             ("CinderVolumeServiceFailedOver", #"host="storage-dr@ceph", active_backend_id="secondary""#),
             ("CinderVolumeServiceFrozen", #"host="storage-dr@ceph", zone="az2""#),
             ("CinderMixedVersions", #"binary="cinder-volume""#),
+            ("CinderVolumesStuck", #"host="storage-1@lvm", pool="lvm-1", status="deleting""#),
+            ("CinderVolumesStuck", #"host="", status="creating""#),
+            ("CinderVolumesStuck", #"host="storage-dr@ceph", status="backing-up""#),
+            ("CinderSnapshotsStuck", #"host="storage-1@lvm", pool="lvm-1", status="creating""#),
+            ("CinderBackupsStuck", #"host="backup-1", status="creating""#),
+            ("CinderServiceUpButWorkStuck", #"host="backup-1", binary="cinder-backup""#),
         ] {
             XCTAssertTrue(try has("ALERTS{alertname=\"\(alert)\", \(selector)}"), "\(alert) is not pending for \(selector)")
         }
@@ -462,8 +580,12 @@ final class DashboardTests: XCTestCase {
              "healthy services must not alert"),
             (#"ALERTS{alertname=~"CinderExporter.*"}"#, "the exporter reads its database"),
             (#"ALERTS{alertname="CinderMixedVersions", binary="cinder-scheduler"}"#, "one scheduler version"),
+            (#"ALERTS{alertname=~"Cinder.*Stuck", status=~"detaching|reserved|awaiting-transfer|in-use|available|error"}"#,
+             "only transitional work past its threshold is stuck"),
+            (#"ALERTS{alertname="CinderServiceUpButWorkStuck", host=~"storage-dr@ceph|storage-maint@nfs"}"#,
+             "backing up is cinder-backup's work, and a disabled service never alerts"),
         ] {
-            XCTAssertFalse(try has(promql), "\(why): \(promql)")
+            XCTAssertFalse(try has(promql), "\(why): \(promql) (failed reads: \(exporter.scraper.errorsTotal))")
         }
 
         // Every scrape was accepted: a rejected one would have emptied the

@@ -36,8 +36,7 @@ final class HTTPHardeningTests: XCTestCase {
         let zipped = try client.request("GET", "/metrics", headers: ["Accept-Encoding": "gzip, deflate"])
         XCTAssertEqual(zipped.headers["content-encoding"], "gzip")
         XCTAssertEqual(Array(zipped.body.prefix(2)), [0x1f, 0x8b])
-        let directory = try Tools.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try Tools.temporaryDirectory(removedAfter: self)
         try Data(zipped.body).write(to: URL(fileURLWithPath: directory + "/body.gz"))
         let unzipped = try ProcessResult.run(try Tools.require("gzip"), ["-dc", directory + "/body.gz"])
         XCTAssertEqual(unzipped.status, 0)
@@ -55,8 +54,7 @@ final class HTTPHardeningTests: XCTestCase {
         ])
         XCTAssertEqual(response.headers["content-type"], "application/openmetrics-text; version=1.0.0; charset=utf-8")
         XCTAssertTrue(response.text.hasSuffix("# EOF\n"))
-        let directory = try Tools.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try Tools.temporaryDirectory(removedAfter: self)
         try Data(response.body).write(to: URL(fileURLWithPath: directory + "/om.txt"))
         let families = try Tools.runPython("""
             import sys
@@ -71,8 +69,7 @@ final class HTTPHardeningTests: XCTestCase {
 
     func testTLSAndBasicAuth() throws {
         let db = try makeDatabase()
-        let directory = try Tools.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try Tools.temporaryDirectory(removedAfter: self)
         let (cert, _) = try Tools.makeCertificate(in: directory)
         let hash = "$2b$10$0123456789abcdefghijke9ORJj3oxHORehl3kCDiTb7DE.M1QRDi"  // "secret"
         let yaml = """
@@ -118,8 +115,7 @@ final class HTTPHardeningTests: XCTestCase {
     /// client CA, one from another CA, and none (issue 12 item 11).
     func testClientCertificates() throws {
         let db = try makeDatabase()
-        let directory = try Tools.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try Tools.temporaryDirectory(removedAfter: self)
         let (cert, _) = try Tools.makeCertificate(in: directory)
         let clients = try TestCA(name: "client-ca", in: directory)
         let good = try clients.issue("prometheus")
@@ -161,10 +157,50 @@ final class HTTPHardeningTests: XCTestCase {
                                                     "--key", serverOnly.key, "https://127.0.0.1:\(server.port)/metrics"]).stdout, "403")
     }
 
+    /// Plain HTTP to the TLS port: libmicrohttpd 0.9.75 can only close the
+    /// connection, so the exporter warns, at most once a minute.
+    func testPlainHTTPToTheTLSPortIsLoggedOnceAMinute() throws {
+        let db = try makeDatabase()
+        let directory = try Tools.temporaryDirectory(removedAfter: self)
+        let (cert, _) = try Tools.makeCertificate(in: directory)
+        try "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n".write(toFile: directory + "/web.yml", atomically: true, encoding: .utf8)
+        let config = try WebConfig.load(path: directory + "/web.yml")
+        let capture = CapturingLogHandler()
+        let scraper = Scraper(reader: SQLiteReader(path: db.path, timeoutSeconds: 2), downTimeSeconds: 60, readTimeoutSeconds: 2,
+                              logger: capture.logger)
+        let server = try HTTPServer(address: ListenAddress(host: "127.0.0.1", port: 0), tls: config.tls,
+                                    handler: ExporterHandler(scraper: scraper, telemetryPath: "/metrics"), logger: capture.logger)
+        defer { server.stop() }
+        let curl = try Tools.require("curl")
+        for _ in 0..<3 {
+            let plain = try ProcessResult.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+                                                     "http://127.0.0.1:\(server.port)/metrics"])
+            XCTAssertEqual(plain.stdout, "000", "no answer: the connection is closed")
+        }
+        XCTAssertEqual(try ProcessResult.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", cert,
+                                                    "https://127.0.0.1:\(server.port)/metrics"]).stdout, "200", "HTTPS still works")
+        let deadline = Date().addingTimeInterval(3)
+        while !capture.lines.contains(where: { $0.contains("plain HTTP") }), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let warnings = capture.lines.filter { $0.contains("plain HTTP") }
+        XCTAssertEqual(warnings.count, 1, "\(capture.lines)")
+        XCTAssertTrue(warnings.first?.hasPrefix("warning TLS handshake failed") ?? false, "\(warnings)")
+    }
+
+    func testHandshakeWarningsAreLimitedToOneAMinute() {
+        var limiter = HandshakeFailures()
+        XCTAssertEqual(limiter.shouldLog(at: 100), 0, "the first is logged")
+        XCTAssertNil(limiter.shouldLog(at: 101))
+        XCTAssertNil(limiter.shouldLog(at: 159.9))
+        XCTAssertEqual(limiter.shouldLog(at: 160), 2, "a minute later, with the count left out")
+        XCTAssertNil(limiter.shouldLog(at: 200))
+        XCTAssertEqual(limiter.shouldLog(at: 1000), 1)
+        XCTAssertTrue(HandshakeFailures.matches("Error: received handshake message out of context."))
+        XCTAssertFalse(HandshakeFailures.matches("Failed to send data in request for `/metrics'."))
+    }
+
     func testTLS13OnlyRefusesTLS12() throws {
         let db = try makeDatabase()
-        let directory = try Tools.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try Tools.temporaryDirectory(removedAfter: self)
         let (cert, _) = try Tools.makeCertificate(in: directory)
         try "tls_server_config:\n  cert_file: \(directory)/cert.pem\n  key_file: \(directory)/key.pem\n  min_version: TLS13\n"
             .write(toFile: directory + "/web.yml", atomically: true, encoding: .utf8)
@@ -181,8 +217,7 @@ final class HTTPHardeningTests: XCTestCase {
     }
 
     func testMalformedWebConfigStopsStartUp() throws {
-        let directory = try Tools.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try Tools.temporaryDirectory(removedAfter: self)
         let cases = [
             ("bad.yml", "basic_auth_users: [unclosed", "not valid YAML"),
             ("unknown.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: Any\n", "unsupported"),

@@ -10,11 +10,7 @@ final class HTTPServerStartTests: XCTestCase {
     var directory = ""
 
     override func setUpWithError() throws {
-        directory = try Tools.temporaryDirectory()
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: directory)
+        directory = try Tools.temporaryDirectory(removedAfter: self)
     }
 
     /// Traced through the binary: the listening socket is closed exactly

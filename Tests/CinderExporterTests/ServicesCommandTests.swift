@@ -87,8 +87,17 @@ final class ServicesCommandTests: XCTestCase {
         XCTAssertEqual(try hosts(["--host", "ctl"]), ["ctl", "ctl@lvm", "ctl@lvm#pool"])
         XCTAssertEqual(try hosts(["--host", "ctl@lvm"]), ["ctl@lvm", "ctl@lvm#pool"])
         XCTAssertEqual(try hosts(["--host", "ctl@lvm#pool"]), ["ctl@lvm#pool"])
-        XCTAssertEqual(try hosts(["--host", "ct"]), [])
         XCTAssertEqual(try hosts(["--binary", "cinder-scheduler"]), ["ctl"])
+
+        // A filter that matches nothing is a typo, never "healthy" (SPEC §3).
+        for filter in [["--host", "ct"], ["--binary", "cinder-volumes"], ["--host", "stor-9", "--binary", "cinder-volume"]] {
+            let result = try run(filter)
+            XCTAssertEqual(result.status, 2, "\(filter): \(result.stdout)")
+            XCTAssertEqual(result.stdout, "", "no empty table")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+            XCTAssertTrue(result.stderr.contains("no live service matches \(filter.joined(separator: " "))"), result.stderr)
+        }
+        XCTAssertTrue(try run(["--binary", "cinder-volumes"]).stderr.contains("binaries: cinder-scheduler, cinder-volume"))
 
         try db.execute("UPDATE services SET disabled = 0")
         XCTAssertEqual(try run([]).status, 1, "an enabled service is down")

@@ -194,6 +194,27 @@ final class WorkCollectorTests: XCTestCase {
         XCTAssertEqual(log.lines.filter { $0.contains("collector reads again") }.count, 1, "\(log.lines)")
     }
 
+    /// Refreshes run on a thread of their own at nice +10, so a long scan
+    /// takes only the CPU that scrapes leave; stop() ends it.
+    func testRefreshesRunOnOneLowPriorityThread() throws {
+        func nicedThreads() throws -> Int {
+            try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").filter { task in
+                guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return false }
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                return fields.count > 16 && fields[16] == "\(BackgroundThread.niceness)"  // field 19: nice
+            }.count
+        }
+        let database = try TestDatabase()
+        let before = try nicedThreads()
+        let work = collectors(database)
+        work.start()
+        try waitFor { work.reports().count == 3 }
+        XCTAssertEqual(try nicedThreads(), before + 1)
+        work.stop()
+        try waitFor { try nicedThreads() == before }
+    }
+
     /// With the database unreadable the services read logs; the collectors,
     /// failing for the same reason, add nothing.
     func testCollectorsAddNoLogLineWhileTheServicesReadFails() throws {

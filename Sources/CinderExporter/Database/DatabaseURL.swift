@@ -144,7 +144,7 @@ public enum DatabaseURL: Sendable, Equatable {
         }
         let dialect = scheme.split(separator: "+", maxSplits: 1).first.map(String.init) ?? scheme
         guard Self.mysqlDialects.contains(dialect) else {
-            throw ConfigurationError("database URL \"\(shown)\": unsupported dialect \"\(scheme)\" (use sqlite:// or mysql://)")
+            throw ConfigurationError("database URL \"\(shown)\": unsupported dialect \"\(scheme)\" (use sqlite:////absolute/path/cinder.sqlite or mysql://…)")
         }
         self = .mysql(try Self.mysqlTarget(rest, shown: shown))
     }

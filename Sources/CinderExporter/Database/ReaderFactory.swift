@@ -1,9 +1,10 @@
 /// Builds the readers for a database URL.
 public enum ReaderFactory {
-    public static func reader(for url: DatabaseURL, timeoutSeconds: Double) -> any ServiceReader {
+    /// `shown` is the URL as the user wrote it (password redacted), for messages.
+    public static func reader(for url: DatabaseURL, shown: String? = nil, timeoutSeconds: Double) -> any ServiceReader {
         switch url {
         case .sqlite(let path):
-            return SQLiteReader(path: path, timeoutSeconds: timeoutSeconds)
+            return SQLiteReader(path: path, timeoutSeconds: timeoutSeconds, url: shown)
         case .mysql(let target):
             return MariaDBReader(target: target, timeoutSeconds: timeoutSeconds)
         }

@@ -31,7 +31,7 @@ final class SQLiteFile: @unchecked Sendable {
         var info = stat()
         guard stat(path, &info) == 0 else {
             open = nil
-            throw DatabaseError("cannot open SQLite database \(path): \(String(cString: strerror(errno)))")
+            throw DatabaseError(missingFileMessage(errorNumber: errno))
         }
         let device = UInt64(info.st_dev), inode = UInt64(info.st_ino)
         if let current = open, current.device == device, current.inode == inode { return current.connection }
@@ -44,6 +44,18 @@ final class SQLiteFile: @unchecked Sendable {
     /// Runs `body` with the connection's statements interrupted after `seconds`.
     func interrupting<T>(after seconds: Double, _ body: () throws(DatabaseError) -> T) throws(DatabaseError) -> T {
         try connection().interrupting(after: seconds, body)
+    }
+
+    /// Why the file cannot be opened; a relative path that does not exist gets
+    /// the four-slash hint (`sqlite:///var/lib/…` is relative to the working folder).
+    func missingFileMessage(errorNumber: Int32) -> String {
+        var message = "cannot open SQLite database \(path): \(String(cString: strerror(errorNumber)))"
+        if errorNumber == ENOENT, !path.hasPrefix("/") {
+            var cwd = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let folder = getcwd(&cwd, cwd.count).map { String(cString: $0) } ?? "the working folder"
+            message += " (three slashes make the path relative to \(folder); an absolute path needs four: sqlite:////\(path))"
+        }
+        return message
     }
 
     /// `sql` prepared once per connection.

@@ -3,15 +3,19 @@
 /// when the file at the path is replaced or comes back.
 public final class SQLiteReader: ServiceReader {
     public let path: String
-    // Reads are serialised by this mutex (one thread at a time per connection).
+    // Reads are serialised by the file's lock (one thread at a time per connection).
     private let file: SQLiteFile
 
-    public init(path: String, timeoutSeconds: Double) {
+    /// The URL as the user wrote it (password redacted), for messages.
+    public let url: String
+
+    public init(path: String, timeoutSeconds: Double, url: String? = nil) {
         self.path = path
+        self.url = url ?? "sqlite:///" + path
         file = SQLiteFile(path: path, timeoutSeconds: timeoutSeconds)
     }
 
-    public var description: String { "sqlite:\(path)" }
+    public var description: String { url }
 
     public func readRows() throws(DatabaseError) -> [ServiceRow] {
         try file.locked { file throws(DatabaseError) in

@@ -1,12 +1,23 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A self-made Cinder database whose services heartbeat like real ones
 /// (SPEC §3 `demo`): every 10 s each running service bumps `report_count` and
 /// `updated_at`; one volume service stops after a minute; one is disabled.
 /// Its volumes move through Cinder's statuses (`DemoWork`), and one is stuck.
+///
+/// It only ever writes to a file it made: a new file gets a marker table, and
+/// an existing file without that marker (a copy of a real Cinder database,
+/// say) is refused untouched.
 public final class DemoDatabase: Sendable {
     public let path: String
     /// Seconds after start when the "failing" volume service stops heartbeating.
     public let stopAfterSeconds: Int64
     private let startedMicros: Int64
+    /// The stopping service's last heartbeat, and whether its stop was reported.
+    private let stopping: Mutex<(lastBeatMicros: Int64, reported: Bool)>
 
     /// The Ocata services schema (seed §3) plus `uuid`, a newer column the
     /// exporter must tolerate, and Cinder 29's work tables (SPEC §9).
@@ -40,12 +51,61 @@ public final class DemoDatabase: Sendable {
         Service(host: "controller-1", binary: "cinder-backup", zone: "nova", cluster: nil, disabledReason: nil, stops: false),
     ]
 
-    public init(path: String, stopAfterSeconds: Int64 = 60) throws(DatabaseError) {
+    /// The table that marks a database as the demo's own.
+    static let markerTable = "cinder_exporter_demo"
+
+    /// Why a path cannot hold the demo database: the message names the path.
+    public struct Refusal: Error, Sendable, Equatable {
+        public let message: String
+    }
+
+    public init(path: String, stopAfterSeconds: Int64 = 60) throws(Refusal) {
         self.path = path
         self.stopAfterSeconds = stopAfterSeconds
         startedMicros = Clock.nowMicros()
-        let connection = try SQLiteConnection(path: path, readOnly: false, busyTimeoutMillis: 5000)
-        try connection.execute(Self.schema)
+        stopping = Mutex((startedMicros, false))
+        do throws(DatabaseError) {
+            let connection = try Self.openOwn(path)
+            try connection.execute("BEGIN")
+            try connection.execute(Self.schema)
+            try connection.execute("CREATE TABLE IF NOT EXISTS \(Self.markerTable) (note TEXT)")
+            try connection.execute("DELETE FROM \(Self.markerTable)")
+            try connection.execute("INSERT INTO \(Self.markerTable) VALUES ('made by cinder-exporter demo; safe to delete')")
+            try fill(connection)
+            try connection.execute("COMMIT")
+        } catch {
+            throw Refusal(message: "cannot create the demo database \(path): \(error.message)")
+        }
+    }
+
+    /// A new file (created exclusively, so nothing else is ever opened for
+    /// writing), or an existing one that carries the demo's marker.
+    private static func openOwn(_ path: String) throws(DatabaseError) -> SQLiteConnection {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd >= 0 {
+            close(fd)
+            return try SQLiteConnection(path: path, readOnly: false, busyTimeoutMillis: 5000)
+        }
+        guard errno == EEXIST else {
+            throw DatabaseError(String(cString: strerror(errno)))
+        }
+        // Look before writing: read-only, so a file that is not ours stays as it was.
+        var marked = false
+        do throws(DatabaseError) {
+            let reader = try SQLiteConnection(path: path, readOnly: true, busyTimeoutMillis: 5000)
+            try reader.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '\(markerTable)'")
+                .run { row throws(DatabaseError) in marked = row.int64(0) > 0 }
+        } catch {
+            marked = false
+        }
+        guard marked else {
+            throw DatabaseError("the file exists and was not made by `cinder-exporter demo`; it is left untouched "
+                + "(give a new path, or none for a temporary one)")
+        }
+        return try SQLiteConnection(path: path, readOnly: false, busyTimeoutMillis: 5000)
+    }
+
+    private func fill(_ connection: SQLiteConnection) throws(DatabaseError) {
         try connection.execute("DELETE FROM services")
         let insert = try connection.prepare("""
             INSERT INTO services (created_at, updated_at, deleted, host, `binary`, topic, report_count,
@@ -74,8 +134,20 @@ public final class DemoDatabase: Sendable {
         try DemoWork.create(connection, nowMicros: startedMicros)
     }
 
+    /// The service that stopped heartbeating, reported once by `heartbeat()`.
+    public struct Stopped: Sendable, Equatable {
+        public let host: String
+        public let binary: String
+        /// Its last heartbeat: it is down once this is older than service_down_time.
+        public let lastHeartbeatMicros: Int64
+    }
+
     /// One round of heartbeats, as each service's `report_state` would do.
-    public func heartbeat() throws(DatabaseError) {
+    /// The stopping service heartbeats in every round that starts less than
+    /// `stopAfterSeconds` after creation; the first round after that returns
+    /// it (once), so the demo can say when it will turn down.
+    @discardableResult
+    public func heartbeat() throws(DatabaseError) -> Stopped? {
         let now = Clock.nowMicros()
         let connection = try SQLiteConnection(path: path, readOnly: false, busyTimeoutMillis: 5000)
         let stopped = now - startedMicros >= stopAfterSeconds * 1_000_000
@@ -90,6 +162,15 @@ public final class DemoDatabase: Sendable {
         // Work moves on only where a volume service still runs.
         try DemoWork.step(connection, nowMicros: now,
                           stoppedHosts: stopped ? Self.services.filter(\.stops).map(\.host) : [])
+        return stopping.withLock { state -> Stopped? in
+            guard stopped else {
+                state.lastBeatMicros = now
+                return nil
+            }
+            guard !state.reported, let service = Self.services.first(where: \.stops) else { return nil }
+            state.reported = true
+            return Stopped(host: service.host, binary: service.binary, lastHeartbeatMicros: state.lastBeatMicros)
+        }
     }
 
     /// `YYYY-MM-DD HH:MM:SS.ffffff`, as SQLAlchemy stores DATETIME in SQLite.

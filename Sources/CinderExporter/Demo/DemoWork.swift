@@ -8,8 +8,10 @@ enum DemoWork {
     static let lifecycle = ["creating", "available", "attaching", "in-use", "detaching", "deleting"]
 
     static let stuckVolumeID = "00000000-dead-4000-8000-000000000001"
-    /// How long ago the stuck volume last changed when the demo starts.
-    static let stuckForSeconds: Int64 = 20 * 60
+    /// How long ago the stuck volume last changed when the demo starts: it
+    /// crosses the alerts' one-hour threshold for `deleting` three minutes in,
+    /// so a newcomer sees CinderServiceUpButWorkStuck's condition appear.
+    static let stuckForSeconds: Int64 = 57 * 60
 
     static func create(_ connection: SQLiteConnection, nowMicros: Int64) throws(DatabaseError) {
         let now = DemoDatabase.text(nowMicros)

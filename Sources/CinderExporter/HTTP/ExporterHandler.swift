@@ -68,7 +68,8 @@ public struct ExporterHandler: HTTPHandler {
             return .text(503, "Too many concurrent renders.\n")
         }
         defer { renderSlots.signal() }
-        return compressed(LandingPage.render(outcome, downTimeSeconds: scraper.downTimeSeconds, telemetryPath: telemetryPath), for: request)
+        return compressed(LandingPage.render(outcome, downTimeSeconds: scraper.downTimeSeconds,
+                                                     telemetryPath: telemetryPath, work: scraper.work), for: request)
     }
 
     /// gzip when the client asks for it; `Vary` either way, for caches.

@@ -72,7 +72,7 @@ public final class HTTPServer: Sendable {
         let context = Unmanaged.passRetained(Context(handler: handler, logger: logger, deadlines: deadlines,
                                                      clientAuth: tls?.clientAuth ?? .none))
         self.context = context
-        HTTPServer.errorLogger.withLock { $0 = (logger, false) }
+        HTTPServer.errorLogger.withLock { $0 = ErrorLogState(logger: logger) }
         tlsStrings = tls.map {
             TLSStrings(key: strdup($0.keyPEM), certificate: strdup($0.certificatePEM), priorities: strdup($0.priorities),
                        trust: $0.clientAuth == .none ? nil : $0.clientCAPEM.map { strdup($0) })
@@ -155,13 +155,30 @@ public final class HTTPServer: Sendable {
     /// Where libmicrohttpd's own error lines go (one daemon per process in
     /// practice). Before the daemon runs they explain a failed start (error);
     /// afterwards they are per-connection noise from clients (debug).
-    private static let errorLogger = Mutex<(logger: Logger?, running: Bool)>((nil, false))
+    private struct ErrorLogState {
+        var logger: Logger?
+        var running = false
+        var handshakes = HandshakeFailures()
+    }
+    private static let errorLogger = Mutex(ErrorLogState())
 
     private static let logLine: cinder_mhd_line_logger = { line in
         guard let line else { return }
         var text = String(cString: line)
         while text.last == "\n" { text.removeLast() }
         errorLogger.withLock { state in
+            // A failed TLS handshake is most often plain HTTP sent to this
+            // HTTPS port: libmicrohttpd 0.9.75 can only close the connection
+            // (no 400), so say so, at most once a minute.
+            if state.running, HandshakeFailures.matches(text) {
+                if let suppressed = state.handshakes.shouldLog(at: Clock.monotonicSeconds()) {
+                    state.logger?.warning(
+                        "TLS handshake failed; a client may be sending plain HTTP to this HTTPS port (use https://, scheme: https in Prometheus); the connection was closed without an answer",
+                        metadata: ["message": "\(text)", "suppressed_since_last": "\(suppressed)",
+                                   "note": "logged at most once a minute"])
+                }
+                return
+            }
             state.logger?.log(level: state.running ? .debug : .error, "libmicrohttpd", metadata: ["message": "\(text)"])
         }
     }
@@ -252,5 +269,31 @@ public final class HTTPServer: Sendable {
             return MHD_queue_basic_auth_fail_response(connection, realm, created)
         }
         return MHD_queue_response(connection, UInt32(response.status), created)
+    }
+}
+
+/// Rate limit for the "TLS handshake failed" warning: the first one, then at
+/// most one a minute, each saying how many were left out since the last.
+struct HandshakeFailures {
+    static let intervalSeconds = 60.0
+    private var lastLogged: Double?
+    private var suppressed = 0
+
+    /// libmicrohttpd's line for a failed handshake ("Error: received handshake
+    /// message out of context." in 0.9.75, GnuTLS's own wording elsewhere).
+    static func matches(_ message: String) -> Bool {
+        message.lowercased().contains("handshake")
+    }
+
+    /// The number left out since the last warning when this one is to be
+    /// logged, else nil (and it is counted).
+    mutating func shouldLog(at now: Double) -> Int? {
+        if let lastLogged, now - lastLogged < Self.intervalSeconds {
+            suppressed += 1
+            return nil
+        }
+        lastLogged = now
+        defer { suppressed = 0 }
+        return suppressed
     }
 }

@@ -139,3 +139,13 @@ public enum UTCTime {
             + ".\(pad(fraction, 6))"
     }
 }
+
+extension UTCTime {
+    /// UTC ISO 8601 to the second with the zone, for people: `2026-11-30T09:39:16Z`
+    /// (the landing page's time of the read, the demo's log lines).
+    public static func isoSeconds(micros: Int64) -> String {
+        var floored = micros / microsPerSecond
+        if micros % microsPerSecond < 0 { floored -= 1 }
+        return String(isoString(micros: floored * microsPerSecond).prefix(19)) + "Z"
+    }
+}

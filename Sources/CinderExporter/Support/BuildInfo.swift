@@ -1,7 +1,9 @@
+internal import CBuildInfo
+
 /// What `--version` prints and `cinder_exporter_build_info` carries.
 public enum BuildInfo {
     public static let version = "0.1.0"
-    /// SwiftPM has no build-time stamping without a plugin; release packaging
-    /// may replace this line.
-    public static let revision = "unknown"
+    /// The git commit, stamped by scripts/build-deb.sh through CBuildInfo;
+    /// "unknown" in a plain `swift build` (SwiftPM has no build stamping).
+    public static let revision = String(cString: cinder_build_revision())
 }

@@ -15,19 +15,22 @@ public struct CollectorReport: Sendable {
 
 /// Runs the work collectors (volumes, snapshots, backups) in the background,
 /// apart from the services read: one refresh every interval, each table in
-/// turn on the work reader's own connection, never two at once (a serial
-/// queue; a refresh that overruns the interval is followed at once by the
-/// next, never overlapped). Scrapes never wait for a refresh: they take the
-/// latest reports, whose ages they compute from their own clock reading.
+/// turn on the work reader's own connection, on a thread of its own at a lower
+/// priority, never two at once (a refresh that overruns the interval is
+/// followed at once by the next, never overlapped). Scrapes never wait for a
+/// refresh: they take the latest reports, whose ages they compute from their
+/// own clock reading.
 public final class WorkCollectors: Sendable {
     public let kinds: [WorkKind]
     public let intervalSeconds: Double
     private let reader: any WorkReader
     private let logger: Logger
-    private let queue = DispatchQueue(label: "cinder-exporter.work")
-    /// Made by `start` (an inactive source must never be released, so none
-    /// exists before it is needed).
-    private let timer = Mutex<(any DispatchSourceTimer)?>(nil)
+    /// One refresh at a time, whoever asks (the background loop or `refreshNow`).
+    private let refreshing = Mutex(())
+    /// Wakes the background loop early (to stop); `stopped` is signalled when it ends.
+    private let wake = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
+    private let loop = Mutex<(started: Bool, stopping: Bool)>((false, false))
 
     private struct State {
         var reports: [WorkKind: CollectorReport] = [:]
@@ -49,30 +52,48 @@ public final class WorkCollectors: Sendable {
     /// Starts the background refreshes: the first at once, then every interval.
     public func start() {
         guard !kinds.isEmpty else { return }
-        timer.withLock { timer in
-            guard timer == nil else { return }
-            let source = DispatchSource.makeTimerSource(queue: queue)
-            source.schedule(deadline: .now(), repeating: .nanoseconds(Int(intervalSeconds * 1e9)))
-            // Weak: a collector set that is dropped stops refreshing.
-            source.setEventHandler { [weak self] in self?.refreshAll(stampMicros: nil) }
-            source.activate()
-            timer = source
+        let first = loop.withLock { loop in
+            defer { loop.started = true }
+            return !loop.started
+        }
+        guard first else { return }
+        if !BackgroundThread.start({ [self] in runLoop() }) {
+            logger.error("cannot start the work collectors' thread; their metrics are left out")
+            stopped.signal()
         }
     }
 
     /// Stops the refreshes and waits for one in flight to end.
     public func stop() {
-        timer.withLock { $0?.cancel() }
-        queue.sync {}
+        let running = loop.withLock { loop in
+            defer { loop.stopping = true }
+            return loop.started && !loop.stopping
+        }
+        guard running else { return }
+        wake.signal()
+        stopped.wait()
     }
 
-    deinit { timer.withLock { $0?.cancel() } }
+    private func runLoop() {
+        var next = Clock.monotonicSeconds()
+        while !loop.withLock({ $0.stopping }) {
+            let wait = next - Clock.monotonicSeconds()
+            if wait > 0 {
+                _ = wake.wait(timeout: .now() + .nanoseconds(Int(wait * 1e9)))
+                continue
+            }
+            let started = Clock.monotonicSeconds()
+            refreshAll(stampMicros: nil)
+            next = started + intervalSeconds
+        }
+        stopped.signal()
+    }
 
     /// Reads every collector once, now, on the caller's thread (the one-shot
     /// `metrics`, which waits on no timer). `stampMicros` is the clock reading
     /// the figures are dated with (the command's one reading).
     public func refreshNow(stampMicros: Int64) {
-        queue.sync { refreshAll(stampMicros: stampMicros) }
+        refreshAll(stampMicros: stampMicros)
     }
 
     /// The latest reports, in collector order; a collector whose first read
@@ -87,7 +108,9 @@ public final class WorkCollectors: Sendable {
     }
 
     private func refreshAll(stampMicros: Int64?) {
-        for kind in kinds { refresh(kind, stampMicros: stampMicros) }
+        refreshing.withLock { _ in
+            for kind in kinds { refresh(kind, stampMicros: stampMicros) }
+        }
     }
 
     private func refresh(_ kind: WorkKind, stampMicros: Int64?) {

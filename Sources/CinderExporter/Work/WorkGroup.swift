@@ -1,6 +1,7 @@
 /// One row of a work table's aggregate query: the raw host and status (NULL
 /// read as ""), how many live rows share them, their size in GiB (NULL counts
-/// 0) and the oldest known `updated_at, else created_at` among them.
+/// 0) and the oldest known `updated_at, else created_at` among those of them
+/// in a transitional status (only those get an age).
 public struct WorkGroupRow: Sendable, Equatable {
     public var host: String
     public var status: String

@@ -12,31 +12,40 @@ enum WorkQuery {
     /// reader can parse. The validity test is §1's timestamp rule in SQL, so
     /// that a row whose time cannot be known never hides an older known one.
     static func aggregate(_ kind: WorkKind, _ dialect: SQLDialect) -> String {
+        // Every live row is read anyway: a scan in table order. SQLite would
+        // otherwise walk the (deleted, host) index and fetch each row by
+        // rowid, 4x slower on 200,000 volumes; MariaDB already scans.
+        let scan = dialect == .sqlite ? " NOT INDEXED" : ""
         let source: String
         switch kind {
         case .volumes:
-            source = "SELECT host, status, size, COALESCE(updated_at, created_at) AS l FROM volumes WHERE deleted = 0"
+            source = "SELECT host, status, size, COALESCE(updated_at, created_at) AS l FROM volumes\(scan) WHERE deleted = 0"
         case .snapshots:
             // A snapshot has no host: its volume's, found by id whether or not
             // the volume is deleted (NULL when no volume row has that id).
             source = """
                 SELECT v.host AS host, s.status AS status, s.volume_size AS size, \
                 COALESCE(s.updated_at, s.created_at) AS l \
-                FROM snapshots s LEFT JOIN volumes v ON v.id = s.volume_id WHERE s.deleted = 0
+                FROM snapshots s\(scan) LEFT JOIN volumes v ON v.id = s.volume_id WHERE s.deleted = 0
                 """
         case .backups:
-            source = "SELECT host, status, size, COALESCE(updated_at, created_at) AS l FROM backups WHERE deleted = 0"
+            source = "SELECT host, status, size, COALESCE(updated_at, created_at) AS l FROM backups\(scan) WHERE deleted = 0"
         }
+        // Only transitional rows get an age, and they are few: the timestamp
+        // test (costly per row) runs for them alone. Under a case-insensitive
+        // collation IN also lets 'CREATING' through, whose age is then unused.
+        let inFlight = "status IN (\(kind.transitionalStatuses.map { "'\($0)'" }.joined(separator: ", ")))"
         switch dialect {
         case .sqlite:
             // SQLite groups by bytes already; TOTAL is 0.0 over NULLs.
-            return "SELECT host, status, COUNT(*), TOTAL(size), MIN(CASE WHEN \(sqliteValidTime("l")) THEN CAST(l AS TEXT) END) "
+            return "SELECT host, status, COUNT(*), TOTAL(size), "
+                + "MIN(CASE WHEN \(inFlight) AND \(sqliteValidTime("l")) THEN CAST(l AS TEXT) END) "
                 + "FROM (\(source)) GROUP BY host, status"
         case .mysql:
             // Group on the bytes, not the collation: 'CREATING' and 'creating'
             // are two label sets. SUM comes back as DECIMAL text.
             return "SELECT CAST(host AS BINARY) AS h, CAST(status AS BINARY) AS st, COUNT(*), "
-                + "CAST(COALESCE(SUM(size), 0) AS CHAR), MIN(CASE WHEN \(mysqlValidTime("l")) THEN l END) "
+                + "CAST(COALESCE(SUM(size), 0) AS CHAR), MIN(CASE WHEN \(inFlight) AND \(mysqlValidTime("l")) THEN l END) "
                 + "FROM (\(source)) w GROUP BY h, st"
         }
     }

@@ -25,9 +25,12 @@ enum Tools {
         return result.stdout
     }
 
-    static func temporaryDirectory() throws -> String {
+    /// A fresh folder under $TMPDIR that is removed when `test` ends, pass
+    /// or fail (a test leaves nothing behind).
+    static func temporaryDirectory(removedAfter test: XCTestCase) throws -> String {
         let path = NSTemporaryDirectory() + "cinder-exporter-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
         return path
     }
 
