@@ -1,7 +1,6 @@
 @testable import CinderExporter
 import Foundation
 import Logging
-import Synchronization
 import XCTest
 
 /// bcrypt checks and the comparisons around them (Web/BCrypt.swift, Web/Authenticator.swift).
@@ -40,7 +39,7 @@ final class BCryptTests: XCTestCase {
         XCTAssertEqual(try HTTPTestClient.get(port: port, "/-/healthy", headers: ["Authorization": credentials]).status, 200)
 
         let group = DispatchGroup()
-        let refused = Mutex(0)
+        let refused = Lock(0)
         for index in 0..<24 {
             group.enter()
             Thread.detachNewThread {

@@ -1,5 +1,4 @@
 @testable import CinderExporter
-import Synchronization
 import Foundation
 import XCTest
 
@@ -31,9 +30,9 @@ final class HTTPLoadTests: XCTestCase {
         // 100 idle connections and 100 that send one byte every 100 ms forever.
         let idle = try (0..<100).map { _ in try HTTPTestClient(port: fixture.port, timeoutSeconds: 15) }
         let dribblers = try (0..<100).map { _ in try HTTPTestClient(port: fixture.port, timeoutSeconds: 15) }
-        let stopped = Mutex(false)
+        let stopped = Lock(false)
         let cutOff = DispatchGroup()
-        let cutTimes = Mutex([Double]())
+        let cutTimes = Lock([Double]())
         let hostileStart = Date()
         for client in dribblers {
             cutOff.enter()
@@ -57,8 +56,8 @@ final class HTTPLoadTests: XCTestCase {
         try db.execute("PRAGMA locking_mode = EXCLUSIVE")
         try db.execute("BEGIN EXCLUSIVE")
         try db.execute("UPDATE services SET report_count = report_count + 1")
-        let results = Mutex([Int: String]())
-        let durations = Mutex(Set<String>())
+        let results = Lock([Int: String]())
+        let durations = Lock(Set<String>())
         let scrapers = DispatchGroup()
         for index in 0..<50 {
             scrapers.enter()
@@ -126,7 +125,7 @@ final class HTTPLoadTests: XCTestCase {
         let fixture = try ExporterFixture(databasePath: db.path)
         let port = fixture.port
         func scrape(_ count: Int, threads: Int) throws {
-            let failures = Mutex(0)
+            let failures = Lock(0)
             let group = DispatchGroup()
             for _ in 0..<threads {
                 group.enter()

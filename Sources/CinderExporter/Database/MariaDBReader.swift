@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Reads the services table from MySQL or MariaDB (SPEC §5): one persistent
 /// connection, re-made on the next read after any failure; connect, read and
@@ -14,7 +13,7 @@ public final class MariaDBReader: ServiceReader {
     }
     // Reads are serialised by this mutex: a connection is used by one thread
     // at a time, which is all libmariadb asks of its callers.
-    private let session = Mutex<Session?>(nil)
+    private let session = Lock<Session?>(nil)
 
     public init(target: DatabaseURL.MySQLTarget, timeoutSeconds: Double) {
         self.target = target

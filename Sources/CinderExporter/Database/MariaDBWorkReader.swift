@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Reads the work tables from MySQL or MariaDB (SPEC §9) on a connection of
 /// its own, so a long scan never holds up the services read. The collector
@@ -14,7 +13,7 @@ public final class MariaDBWorkReader: WorkReader, @unchecked Sendable {
     }
     // `@unchecked Sendable`: `session` is touched only under `lock`, one
     // statement at a time per connection, as libmariadb requires.
-    private let lock = Mutex(())
+    private let lock = Lock(())
     private var session: Session?
 
     public init(target: DatabaseURL.MySQLTarget, timeoutSeconds: Double) {

@@ -1,4 +1,3 @@
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +8,7 @@ import Glibc
 /// only inside `locked`, one thread at a time, which is what
 /// SQLITE_OPEN_NOMUTEX requires.
 final class SQLiteFile: @unchecked Sendable {
-    private let lock = Mutex(())
+    private let lock = Lock(())
     let path: String
     private let busyTimeoutMillis: Int32
 

@@ -1,4 +1,3 @@
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,7 +16,7 @@ public final class DemoDatabase: Sendable {
     public let stopAfterSeconds: Int64
     private let startedMicros: Int64
     /// The stopping service's last heartbeat, and whether its stop was reported.
-    private let stopping: Mutex<(lastBeatMicros: Int64, reported: Bool)>
+    private let stopping: Lock<(lastBeatMicros: Int64, reported: Bool)>
 
     /// The Ocata services schema (seed §3) plus `uuid`, a newer column the
     /// exporter must tolerate, and Cinder 29's work tables (SPEC §9).
@@ -63,7 +62,7 @@ public final class DemoDatabase: Sendable {
         self.path = path
         self.stopAfterSeconds = stopAfterSeconds
         startedMicros = Clock.nowMicros()
-        stopping = Mutex((startedMicros, false))
+        stopping = Lock((startedMicros, false))
         do throws(DatabaseError) {
             let connection = try Self.openOwn(path)
             try connection.execute("BEGIN")

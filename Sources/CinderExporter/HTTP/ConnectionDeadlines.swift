@@ -1,4 +1,3 @@
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,7 +41,7 @@ final class ConnectionDeadlines: Sendable {
     // connection open (added on STARTED, removed on CLOSED, both under this
     // lock, and libmicrohttpd closes the socket only after CLOSED), so
     // shutdown() and getsockopt() never reach a reused descriptor.
-    private let phases = Mutex<[Int32: Phase]>([:])
+    private let phases = Lock<[Int32: Phase]>([:])
 
     init(requestSeconds: Double, idleSeconds: Double) {
         self.requestSeconds = requestSeconds

@@ -1,5 +1,4 @@
 internal import CDeflate
-import Synchronization
 
 /// Whole-buffer gzip with libdeflate (SPEC §4: it beats zlib on a rendered
 /// body). Compressors are not thread-safe, so they live in a small pool.
@@ -8,7 +7,7 @@ public final class GzipCompressor: Sendable {
     /// A libdeflate compressor. It is not thread-safe, but the pool hands each
     /// one to a single thread at a time: that is why it may cross threads.
     private struct Compressor: @unchecked Sendable { let pointer: OpaquePointer }
-    private let pool = Mutex<[Compressor]>([])
+    private let pool = Lock<[Compressor]>([])
 
     public init(level: Int32 = 1) {
         self.level = level

@@ -1,7 +1,6 @@
 internal import CMicroHTTPD
 import Dispatch
 import Logging
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +28,7 @@ public final class HTTPServer: Sendable {
     public let port: UInt16
     // The daemon pointer is written once in init and read only by stop(),
     // guarded by the mutex: that is why the class may be shared.
-    private let daemon: Mutex<OpaquePointer?>
+    private let daemon: Lock<OpaquePointer?>
     private let context: Unmanaged<Context>
 
     /// What the C callbacks reach through their `cls` pointer.
@@ -117,7 +116,7 @@ public final class HTTPServer: Sendable {
             tlsStrings?.free()
             throw ConfigurationError("cannot start the HTTP server on \(address)\(tls == nil ? "" : " with TLS") (see the log line before this one)")
         }
-        daemon = Mutex(started)
+        daemon = Lock(started)
         HTTPServer.errorLogger.withLock { $0.running = true }
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "cinder-exporter.http.sweeper"))
         timer.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250))
@@ -160,7 +159,7 @@ public final class HTTPServer: Sendable {
         var running = false
         var handshakes = HandshakeFailures()
     }
-    private static let errorLogger = Mutex(ErrorLogState())
+    private static let errorLogger = Lock(ErrorLogState())
 
     private static let logLine: cinder_mhd_line_logger = { line in
         guard let line else { return }

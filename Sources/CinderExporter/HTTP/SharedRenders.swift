@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Scrapes that joined the same read get the same answer: the response
 /// rendered (and compressed) for one of them serves the others, instead of
@@ -12,7 +11,7 @@ final class SharedRenders: Sendable {
         let gzip: Bool
     }
 
-    private let responses = Mutex<(read: UInt64, byKey: [Key: HTTPResponse])>((0, [:]))
+    private let responses = Lock<(read: UInt64, byKey: [Key: HTTPResponse])>((0, [:]))
 
     func response(for key: Key) -> HTTPResponse? {
         responses.withLock { $0.byKey[key] }

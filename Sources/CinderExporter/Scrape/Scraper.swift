@@ -1,6 +1,5 @@
 import Dispatch
 import Logging
-import Synchronization
 
 /// One read of the table, shared by every scrape that waited for it.
 public struct ReadOutcome: Sendable {
@@ -189,7 +188,7 @@ private final class ReadLedger: Sendable {
         var warnedDuplicateIDs: Set<Int64> = []
         var readsTotal: Int64 = 0
     }
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     init(reader: any ServiceReader, work: WorkCollectors?, logger: Logger) {
         self.reader = reader

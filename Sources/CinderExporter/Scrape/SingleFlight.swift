@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// Runs at most one read at a time: callers that arrive while a read is in
 /// flight wait for that read instead of starting another (SPEC §4). A caller
@@ -16,7 +15,7 @@ final class SingleFlight<Value: Sendable>: Sendable {
         init(number: UInt64) { self.number = number }
     }
 
-    private let current = Mutex<(flight: Flight?, started: UInt64)>((nil, 0))
+    private let current = Lock<(flight: Flight?, started: UInt64)>((nil, 0))
     private let queue = DispatchQueue(label: "cinder-exporter.read", attributes: .concurrent)
     /// Runs one read; told its number.
     private let work: @Sendable (UInt64) -> Value

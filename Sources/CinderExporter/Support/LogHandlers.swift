@@ -1,5 +1,4 @@
 import Logging
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +13,7 @@ public struct StderrLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     private let label: String
     private let format: LogFormat
-    private static let writeLock = Mutex(())
+    private static let writeLock = Lock(())
 
     public init(label: String, format: LogFormat, level: Logger.Level) {
         self.label = label

@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// Checks basic-auth credentials against bcrypt hashes. A bcrypt check costs
 /// tens of milliseconds by design, so successful checks are remembered (a
@@ -10,7 +9,7 @@ import Synchronization
 /// from clients whose credentials are remembered.
 public final class Authenticator: Sendable {
     private let users: [String: String]
-    private let verified = Mutex<[String: String]>([:])  // user → password that passed
+    private let verified = Lock<[String: String]>([:])  // user → password that passed
     private static let cacheLimit = 64
     /// bcrypt("unused", cost 10): makes an unknown user cost what a known one does.
     private static let dummyHash = "$2y$10$abcdefghijklmnopqrstuuV4e6QsHWTDYdlbbzkVmoqfSCNDcDT3K"
@@ -71,7 +70,7 @@ public struct AuthenticatingHandler: HTTPHandler {
 final class BCryptGate: Sendable {
     private let slots: DispatchSemaphore
     private let waitSeconds: Double
-    private let counts = Mutex<(inFlight: Int, peak: Int)>((0, 0))
+    private let counts = Lock<(inFlight: Int, peak: Int)>((0, 0))
 
     init(limit: Int, waitSeconds: Double) {
         slots = DispatchSemaphore(value: max(1, limit))

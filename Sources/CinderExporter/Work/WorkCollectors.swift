@@ -1,6 +1,5 @@
 import Dispatch
 import Logging
-import Synchronization
 
 /// What one collector's latest completed read left behind (SPEC §9).
 public struct CollectorReport: Sendable {
@@ -26,11 +25,11 @@ public final class WorkCollectors: Sendable {
     private let reader: any WorkReader
     private let logger: Logger
     /// One refresh at a time, whoever asks (the background loop or `refreshNow`).
-    private let refreshing = Mutex(())
+    private let refreshing = Lock(())
     /// Wakes the background loop early (to stop); `stopped` is signalled when it ends.
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
-    private let loop = Mutex<(started: Bool, stopping: Bool)>((false, false))
+    private let loop = Lock<(started: Bool, stopping: Bool)>((false, false))
 
     private struct State {
         var reports: [WorkKind: CollectorReport] = [:]
@@ -40,7 +39,7 @@ public final class WorkCollectors: Sendable {
         /// the database is down and that is said once already.
         var servicesFailing = false
     }
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     public init(kinds: [WorkKind], reader: any WorkReader, intervalSeconds: Double, logger: Logger) {
         self.kinds = kinds.sorted()
