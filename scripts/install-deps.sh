@@ -9,13 +9,13 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages=(pkg-config libmicrohttpd-dev libsqlite3-dev libmariadb-dev libdeflate-dev libcrypt-dev ca-certificates)
+packages=(pkg-config libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libmariadb-dev libdeflate-dev libcrypt-dev ca-certificates)
 if [ "${1:-}" = "test" ]; then
     # Real servers for the tests: MariaDB, Prometheus (promtool); OpenSSL for
     # test certificates and curl as a TLS client; Chromium for the landing page;
     # Python for the
-    # OpenMetrics and Grafana-dashboard checks.
-    packages+=(mariadb-server mariadb-client prometheus sqlite3 openssl curl gzip python3 python3-venv chromium)
+    # OpenMetrics and Grafana-dashboard checks; strace to count a socket's closes.
+    packages+=(mariadb-server mariadb-client prometheus sqlite3 openssl curl gzip python3 python3-venv chromium strace)
 fi
 
 missing=()

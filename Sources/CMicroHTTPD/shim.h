@@ -26,6 +26,33 @@ static inline int cinder_mhd_connection_fd(struct MHD_Connection *connection)
     return info == NULL ? -1 : (int)info->connect_fd;
 }
 
+/* The client certificate of a TLS connection, verified with GnuTLS against
+   the CAs given as MHD_OPTION_HTTPS_MEM_TRUST (libmicrohttpd asks for a
+   certificate when that option is set, but leaves its verification to the
+   application). The chain, the validity dates and the TLS-client key purpose
+   are checked. 1: verified; 0: none was sent; -1: one was sent and does not
+   verify, or this is no TLS connection. */
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+static inline int cinder_mhd_verify_client_certificate(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (info == NULL || info->tls_session == NULL)
+        return -1;
+    gnutls_session_t session = (gnutls_session_t)info->tls_session;
+    unsigned int count = 0;
+    if (gnutls_certificate_get_peers(session, &count) == NULL || count == 0)
+        return 0;
+    gnutls_typed_vdata_st purpose = {
+        .type = GNUTLS_DT_KEY_PURPOSE_OID, .data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, .size = 0
+    };
+    unsigned int status = 0;
+    if (gnutls_certificate_verify_peers(session, &purpose, 1, &status) < 0 || status != 0)
+        return -1;
+    return 1;
+}
+
 /* libmicrohttpd logs through a printf-style callback with a va_list; format
    it here so Swift receives one finished line. */
 typedef void (*cinder_mhd_line_logger)(const char *line);

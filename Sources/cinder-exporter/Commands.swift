@@ -66,10 +66,7 @@ struct MetricsCommand: ParsableCommand {
         // Exit 1 is about the services read only: a failed work collector
         // shows in its success gauge and its log line (SPEC §3).
         let (body, servicesRead) = scraper.scrapeOnce(format: .text004)
-        guard Output.write(body) else {
-            StandardError.write("cinder-exporter: cannot write the exposition to stdout: \(String(cString: strerror(errno)))\n")
-            throw ExitCode(1)
-        }
+        try Output.write(body, what: "the exposition")
         if !servicesRead { throw ExitCode(1) }
     }
 }
@@ -116,7 +113,7 @@ struct Services: ParsableCommand {
             throw ConfigurationError("no live service matches \(filters) (\(rows.count) live services"
                 + (rows.isEmpty ? ")" : "; binaries: \(binaries))"))
         }
-        Output.write(Array((format == .json ? listing.json() : listing.table()).utf8))
+        try Output.write(Array((format == .json ? listing.json() : listing.table()).utf8), what: "the service list")
         if listing.enabledServiceDown { throw ExitCode(1) }
     }
 }

@@ -87,6 +87,7 @@ struct DatabaseOptions: ParsableArguments {
             target.password = String(decoding: bytes, as: UTF8.self)
             url = .mysql(target)
         }
+        if case .mysql(let target) = url { try target.tls?.checkFiles() }
         return (url, DatabaseURL.redact(text))
     }
 

@@ -59,7 +59,7 @@ struct Volumes: ParsableCommand {
         // One clock reading for every row, as for services.
         let listing = WorkListing(rows: rows, nowMicros: Clock.nowMicros(), allStatuses: all, host: host, status: status,
                                   olderThanSeconds: olderThan.flatMap(PrometheusDuration.seconds))
-        Output.write(Array((format == .json ? listing.json() : listing.table()).utf8))
+        try Output.write(Array((format == .json ? listing.json() : listing.table()).utf8), what: "the work list")
         if olderThan != nil, !listing.entries.isEmpty { throw ExitCode(1) }
     }
 }

@@ -29,6 +29,22 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
     }
 
+    /// Output that cannot be written (a full disk) exits 1 with one stderr
+    /// line, never 0 with a truncated exposition (SPEC §3).
+    func testOutputThatCannotBeWrittenExitsOne() throws {
+        let db = try TestDatabase()
+        try db.insert(["host": .text("h"), "binary": .text("cinder-volume"), "availability_zone": .text("nova"),
+                       "updated_at": .text(TestDatabase.text(Int64(Date().timeIntervalSince1970 * 1e6)))])
+        for command in [["metrics"], ["services"], ["services", "--format", "json"], ["volumes", "--all"]] {
+            let result = try ProcessResult.run("/bin/sh", ["-c", "exec \"$@\" > /dev/full", "sh", binary]
+                                               + command + ["--database.url", db.url])
+            XCTAssertEqual(result.status, 1, "\(command): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(command): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("No space left on device"), "\(command): \(result.stderr)")
+        }
+    }
+
     func testEnvironmentSuppliesTheURL() throws {
         let db = try TestDatabase()
         let result = try ProcessResult.run(binary, ["metrics"], environment: ["CINDER_EXPORTER_DATABASE_URL": db.url])

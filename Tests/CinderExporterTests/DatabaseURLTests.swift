@@ -121,4 +121,39 @@ final class DatabaseURLTests: XCTestCase {
             XCTAssertTrue(error.message.contains("%40"), error.message)
         }
     }
+
+    /// SPEC §5's ssl_* options, PyMySQL's rules: a CA means verified chain
+    /// and host name unless the URL turns either off.
+    func testTLSOptions() throws {
+        func tls(_ query: String) throws -> DatabaseURL.MySQLTLS? {
+            guard case .mysql(let target) = try DatabaseURL(parsing: "mysql+pymysql://u:p@db:3306/cinder?charset=utf8&" + query) else {
+                XCTFail("not mysql")
+                return nil
+            }
+            return target.tls
+        }
+        XCTAssertNil(try tls("read_timeout=5"))
+        XCTAssertEqual(try tls("ssl_ca=/etc/ca.pem"), .init(ca: "/etc/ca.pem", verifyChain: true, verifyHostName: true))
+        XCTAssertEqual(try tls("ssl_ca=/etc/ca.pem&ssl_verify_cert=false"),
+                       .init(ca: "/etc/ca.pem", verifyChain: false, verifyHostName: false))
+        XCTAssertEqual(try tls("ssl_ca=/etc/ca.pem&ssl_check_hostname=false"),
+                       .init(ca: "/etc/ca.pem", verifyChain: true, verifyHostName: false))
+        XCTAssertEqual(try tls("ssl_capath=/etc/ssl/certs&ssl_verify_identity=0"),
+                       .init(capath: "/etc/ssl/certs", verifyChain: true, verifyHostName: false))
+        XCTAssertEqual(try tls("ssl_cert=/c.pem&ssl_key=/k.pem&ssl_cipher=ECDHE-RSA-AES256-GCM-SHA384"),
+                       .init(cert: "/c.pem", key: "/k.pem", cipher: "ECDHE-RSA-AES256-GCM-SHA384", verifyChain: false, verifyHostName: false))
+        XCTAssertEqual(try tls("ssl_verify_cert=true"), .init(verifyChain: true, verifyHostName: true))
+        XCTAssertEqual(try tls("ssl_verify_identity=yes"), .init(verifyChain: true, verifyHostName: true))
+        XCTAssertNil(try tls("ssl_ca=/etc/ca.pem&ssl_disabled=true"))
+        XCTAssertNil(try tls("ssl_disabled=false"))
+        for (query, needle) in [("ssl_mode=REQUIRED", "ssl_mode"), ("ssl=true", "\"ssl\""), ("ssl_verify_cert=maybe", "maybe"),
+                                ("ssl_cert=/c.pem", "ssl_key"), ("ssl_key=/k.pem", "ssl_cert"), ("ssl_ca=", "ssl_ca"),
+                                ("ssl_verify_cert=true&ssl_check_hostname=false", "ssl_check_hostname")] {
+            XCTAssertThrowsError(try tls(query), query) { error in
+                let message = (error as? ConfigurationError)?.message ?? ""
+                XCTAssertTrue(message.contains(needle), "\(query): \(message)")
+                XCTAssertFalse(message.contains("u:p@"), message)
+            }
+        }
+    }
 }

@@ -97,6 +97,37 @@ final class ExpositionTests: XCTestCase {
         XCTAssertEqual(ExpositionFormat.negotiate(accept: "application/openmetrics-text;q=0"), .text004)
     }
 
+    /// q-values decide (RFC 9110 §12.5.1): the higher q wins; a type's q is
+    /// that of its most specific range; on a tie the more specific range,
+    /// then the one listed first (as client_golang's negotiation does).
+    func testAcceptQValues() {
+        let cases: [(String, ExpositionFormat)] = [
+            ("text/plain;q=1, application/openmetrics-text;q=0.1", .text004),
+            ("application/openmetrics-text;q=0.1, text/plain;q=1", .text004),
+            ("text/plain;q=0.4, application/openmetrics-text;q=0.5", .openMetrics),
+            ("application/openmetrics-text; version=1.0.0; Q=0.9 ,text/plain;version=0.0.4;q=0.5", .openMetrics),
+            ("text/plain;version=0.0.4;q=0.5,application/openmetrics-text;version=0.0.1;q=0.75", .openMetrics),
+            ("text/plain, application/openmetrics-text", .text004),
+            ("application/openmetrics-text, text/plain", .openMetrics),
+            ("application/openmetrics-text;q=0.000, text/plain;q=0.001", .text004),
+            ("*/*", .text004),
+            ("*/*;q=0.5, application/openmetrics-text", .openMetrics),
+            ("*/*, text/plain;q=0", .openMetrics),
+            ("application/*", .openMetrics),
+            ("application/*;q=0.2, text/*;q=0.3", .text004),
+            ("application/openmetrics-text;q=0.3, application/*;q=0.9, text/plain;q=0.5", .text004),
+            ("application/json", .text004),
+            ("application/openmetrics-text;q=bogus, text/plain;q=0.1", .text004),
+            ("application/openmetrics-text;q=2", .text004),
+            ("", .text004),
+            (",,;;;q=,/,*/, application/openmetrics-text", .openMetrics),
+            ("APPLICATION/OPENMETRICS-TEXT", .openMetrics),
+        ]
+        for (header, expected) in cases {
+            XCTAssertEqual(ExpositionFormat.negotiate(accept: header), expected, header)
+        }
+    }
+
     /// Odd rows of every kind: output still passes promtool with no complaint,
     /// no series repeats, and nothing is NaN.
     func testOddRowsPassPromtool() throws {

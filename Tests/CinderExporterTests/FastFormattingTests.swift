@@ -39,8 +39,8 @@ final class FastFormattingTests: XCTestCase {
         XCTAssertEqual(String(decoding: fast.array, as: UTF8.self), slow)
     }
 
-    /// Duplicate label sets resolve the same on the byte-sorted path (ASCII
-    /// labels) as on the hashed one (any labels), drop order included.
+    /// Duplicate label sets resolve the same, drop order included, whether
+    /// or not a non-ASCII label is in the table (both go by bytes).
     func testSortedAndHashedDeduplicationAgree() {
         var rows: [ServiceRow] = []
         for i in 0..<400 {

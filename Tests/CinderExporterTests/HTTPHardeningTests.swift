@@ -2,6 +2,9 @@
 import Foundation
 import Logging
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// SPEC §4 on a real libmicrohttpd server: gzip, OpenMetrics, TLS, basic auth,
 /// timeouts, and hostile clients.
@@ -107,6 +110,53 @@ final class HTTPHardeningTests: XCTestCase {
                                                        "http://127.0.0.1:\(server.port)/metrics"]).stdout, "200")
     }
 
+    /// Client certificates (exporter-toolkit's client_ca_file and
+    /// client_auth_type), checked with curl holding a certificate from the
+    /// client CA, one from another CA, and none (issue 12 item 11).
+    func testClientCertificates() throws {
+        let db = try makeDatabase()
+        let directory = try Tools.temporaryDirectory(removedAfter: self)
+        let (cert, _) = try Tools.makeCertificate(in: directory)
+        let clients = try TestCA(name: "client-ca", in: directory)
+        let good = try clients.issue("prometheus")
+        let foreign = try TestCA(name: "foreign-ca", in: directory).issue("mallory")
+        let curl = try Tools.require("curl")
+        let logger = Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() })
+        let scraper = Scraper(reader: SQLiteReader(path: db.path, timeoutSeconds: 2), downTimeSeconds: 60, readTimeoutSeconds: 2, logger: logger)
+        for (type, expected) in [("RequireAndVerifyClientCert", ["200", "403", "403"]), ("VerifyClientCertIfGiven", ["200", "403", "200"])] {
+            try """
+                tls_server_config:
+                  cert_file: cert.pem
+                  key_file: key.pem
+                  client_ca_file: client-ca.pem
+                  client_auth_type: \(type)
+                """.write(toFile: directory + "/web.yml", atomically: true, encoding: .utf8)
+            let config = try WebConfig.load(path: directory + "/web.yml")
+            let server = try HTTPServer(address: ListenAddress(host: "127.0.0.1", port: 0), tls: config.tls,
+                                        handler: ExporterHandler(scraper: scraper, telemetryPath: "/metrics"), logger: logger)
+            defer { server.stop() }
+            func status(_ extra: [String]) throws -> String {
+                try ProcessResult.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "--cacert", cert]
+                                      + extra + ["https://127.0.0.1:\(server.port)/metrics"]).stdout
+            }
+            let answers = [try status(["--cert", good.cert, "--key", good.key]),
+                           try status(["--cert", foreign.cert, "--key", foreign.key]),
+                           try status([])]
+            XCTAssertEqual(answers, expected, "\(type): good, foreign, none")
+            XCTAssertEqual(try status(["--cert", good.cert, "--key", good.key, "--tls-max", "1.2"]), "200", "\(type) over TLS 1.2")
+            XCTAssertEqual(try status(["--cert", foreign.cert, "--key", foreign.key, "--tls-max", "1.2"]), "403", "\(type) over TLS 1.2")
+        }
+        // A server certificate of the client CA is no client certificate.
+        let serverOnly = try clients.issue("a-server", altNames: "DNS:localhost")
+        try "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n  client_ca_file: client-ca.pem\n  client_auth_type: RequireAndVerifyClientCert\n"
+            .write(toFile: directory + "/web.yml", atomically: true, encoding: .utf8)
+        let server = try HTTPServer(address: ListenAddress(host: "127.0.0.1", port: 0), tls: try WebConfig.load(path: directory + "/web.yml").tls,
+                                    handler: ExporterHandler(scraper: scraper, telemetryPath: "/metrics"), logger: logger)
+        defer { server.stop() }
+        XCTAssertEqual(try ProcessResult.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", cert, "--cert", serverOnly.cert,
+                                                    "--key", serverOnly.key, "https://127.0.0.1:\(server.port)/metrics"]).stdout, "403")
+    }
+
     /// Plain HTTP to the TLS port: libmicrohttpd 0.9.75 can only close the
     /// connection, so the exporter warns, at most once a minute.
     func testPlainHTTPToTheTLSPortIsLoggedOnceAMinute() throws {
@@ -174,6 +224,10 @@ final class HTTPHardeningTests: XCTestCase {
             ("plain.yml", "basic_auth_users:\n  alice: secret\n", "bcrypt"),
             ("nocert.yml", "tls_server_config:\n  cert_file: /nonexistent.pem\n  key_file: /nonexistent.key\n", "cannot read"),
             ("tls10.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS10\n", "TLS10"),
+            ("anycert.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAnyClientCert\n", "RequireAnyClientCert"),
+            ("noca.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAndVerifyClientCert\n", "client_ca_file"),
+            ("nopolicy.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: ca.pem\n", "client_auth_type"),
+            ("badca.yml", "tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: /nonexistent-ca.pem\n  client_auth_type: RequireAndVerifyClientCert\n", "nonexistent-ca.pem"),
             ("typo.yml", "basic_auth_user:\n  alice: x\n", "unsupported key"),
         ]
         for (name, text, needle) in cases {
@@ -203,10 +257,11 @@ final class HTTPHardeningTests: XCTestCase {
         }
     }
 
-    /// Scrapes that give up on the same hung read count one failed read, not one each.
+    /// Scrapes that give up on a hung read answer database_up 0 for
+    /// themselves only; the read counts once, by its own outcome (SPEC §4).
     func testTimedOutScrapesOfOneReadCountOnce() throws {
         let db = try makeDatabase()
-        let fixture = try ExporterFixture(databasePath: db.path, timeoutSeconds: 10)
+        let fixture = try ExporterFixture(databasePath: db.path, timeoutSeconds: 3)
         XCTAssertEqual(try fixture.metrics().value("cinder_exporter_scrape_errors_total"), "0")
         try db.execute("PRAGMA locking_mode = EXCLUSIVE")
         try db.execute("BEGIN EXCLUSIVE")
@@ -223,11 +278,92 @@ final class HTTPHardeningTests: XCTestCase {
         XCTAssertEqual(group.wait(timeout: .now() + 10), .success)
         let during = try fixture.metrics(headers: ["X-Prometheus-Scrape-Timeout-Seconds": "1"])
         XCTAssertEqual(during.value("cinder_exporter_database_up"), "0")
-        XCTAssertEqual(during.value("cinder_exporter_scrape_errors_total"), "1", "four scrapes waited on one hung read")
-        XCTAssertEqual(during.value("cinder_exporter_database_reads_total"), "2")
+        XCTAssertEqual(during.value("cinder_exporter_scrape_errors_total"), "0", "giving up is not a failed read")
+        XCTAssertEqual(during.value("cinder_exporter_database_reads_total"), "1")
+        // The shared read itself fails when its own 3 s busy timeout ends: counted once.
+        let deadline = Date().addingTimeInterval(10)
+        while fixture.scraper.readsTotal < 2, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let after = try fixture.metrics(headers: ["X-Prometheus-Scrape-Timeout-Seconds": "1"])
+        XCTAssertEqual(after.value("cinder_exporter_scrape_errors_total"), "1", "four scrapes waited on one failed read")
         try db.execute("COMMIT")
         try db.execute("PRAGMA locking_mode = NORMAL")
         try db.execute("SELECT count(*) FROM services")
+    }
+
+    /// A scrape with a short timeout gives up on a read that then succeeds:
+    /// its own answer says database_up 0, but the counter, the log and
+    /// /-/ready follow the read, which succeeded (SPEC §4, issue 12 item 2).
+    func testShortTimeoutScrapeDoesNotPoisonTheSharedRead() throws {
+        let db = try makeDatabase()
+        let log = CapturingLogHandler()
+        let fixture = try ExporterFixture(databasePath: db.path, timeoutSeconds: 10, logger: log.logger)
+        XCTAssertEqual(try fixture.metrics().value("cinder_exporter_scrape_errors_total"), "0")
+        try db.execute("PRAGMA locking_mode = EXCLUSIVE")
+        try db.execute("BEGIN EXCLUSIVE")
+        try db.execute("UPDATE services SET report_count = report_count + 1")
+        let impatient = try fixture.metrics(headers: ["X-Prometheus-Scrape-Timeout-Seconds": "0.1"])
+        XCTAssertEqual(impatient.value("cinder_exporter_database_up"), "0", "its own answer")
+        XCTAssertEqual(impatient.value("cinder_exporter_scrape_errors_total"), "0")
+        Thread.sleep(forTimeInterval: 1)
+        try db.execute("COMMIT")
+        try db.execute("PRAGMA locking_mode = NORMAL")
+        try db.execute("SELECT count(*) FROM services")
+        // The read in flight now succeeds (SQLite's busy handler retries within ~100 ms).
+        let deadline = Date().addingTimeInterval(5)
+        while fixture.scraper.readsTotal < 2, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertEqual(fixture.scraper.readsTotal, 2, "the shared read was recorded")
+        XCTAssertEqual(fixture.scraper.errorsTotal, 0)
+        // Within 10 s of that read, /-/ready answers from it without reading again.
+        XCTAssertEqual(try HTTPTestClient.get(port: fixture.port, "/-/ready").status, 200)
+        XCTAssertEqual(fixture.scraper.readsTotal, 2)
+        let next = try fixture.metrics()
+        XCTAssertEqual(next.value("cinder_exporter_scrape_errors_total"), "0")
+        XCTAssertEqual(next.value("cinder_exporter_database_up"), "1")
+        XCTAssertFalse(log.lines.contains { $0.hasPrefix("error") }, log.lines.joined(separator: "\n"))
+    }
+
+    /// Every request must arrive whole within the request deadline of its
+    /// first byte, the second on a keep-alive connection too; an idle
+    /// keep-alive connection between requests lives until the idle timeout
+    /// (issue 12 item 6).
+    func testEveryRequestOnAConnectionHasAReceiveDeadline() throws {
+        let db = try makeDatabase()
+        var limits = HTTPServerLimits()
+        limits.requestReadTimeoutSeconds = 2
+        limits.idleTimeoutSeconds = 30
+        let fixture = try ExporterFixture(databasePath: db.path, limits: limits)
+
+        // Idle longer than the request deadline between two whole requests: kept.
+        let patient = try HTTPTestClient(port: fixture.port, timeoutSeconds: 15)
+        XCTAssertEqual(try patient.request("GET", "/-/healthy").status, 200)
+        Thread.sleep(forTimeInterval: 3.5)
+        XCTAssertEqual(try patient.request("GET", "/-/healthy").status, 200, "an idle keep-alive connection was cut")
+
+        // A quick first request, a pause, then a second one dribbled a byte every 200 ms.
+        let dribbler = try HTTPTestClient(port: fixture.port, timeoutSeconds: 15)
+        XCTAssertEqual(try dribbler.request("GET", "/-/healthy").status, 200)
+        Thread.sleep(forTimeInterval: 1)
+        let request = Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: \(String(repeating: "x", count: 100))\r\n\r\n".utf8)
+        let firstByte = Date()
+        var cutAfter: Double?
+        for byte in request {
+            do {
+                try dribbler.sendRaw([byte])
+            } catch {
+                cutAfter = Date().timeIntervalSince(firstByte)
+                break
+            }
+            var poll = pollfd(fd: dribbler.fd, events: Int16(POLLIN), revents: 0)
+            if Glibc.poll(&poll, 1, 200) > 0, dribbler.isClosedByPeer() {
+                cutAfter = Date().timeIntervalSince(firstByte)
+                break
+            }
+        }
+        guard let cutAfter else { return XCTFail("a dribbled second request was never cut off (\(request.count) bytes over 20 s)") }
+        XCTAssertGreaterThan(cutAfter, 1.5, "cut before its deadline")
+        XCTAssertLessThan(cutAfter, 4, "cut long after its 2 s deadline")
+        // The server still answers, and the patient connection is still open.
+        XCTAssertEqual(try patient.request("GET", "/-/healthy").status, 200)
     }
 
     /// Prometheus's scrape timeout bounds the wait on a locked database.

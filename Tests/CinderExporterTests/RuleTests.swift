@@ -71,6 +71,44 @@ final class RuleTests: XCTestCase {
         XCTAssertEqual(ServiceSnapshot(rows: [unknown1, unknown2], nowMicros: now, downTimeMicros: downTime).services.map(\.row.id), [5])
     }
 
+    /// "café" precomposed and decomposed are different bytes, so different
+    /// series to Prometheus: both are live services, neither is a duplicate.
+    func testLabelsEqualOnlyUnderNormalisationAreDifferentServices() {
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        XCTAssertEqual(composed, decomposed, "Swift's String equality merges them")
+        for (a, b) in [(composed, decomposed), (decomposed, composed)] {
+            let rows = [ServiceRow(id: 1, host: a, binary: "cinder-volume", updatedAt: .micros(now)),
+                        ServiceRow(id: 2, host: b, binary: "cinder-volume", updatedAt: .micros(now - 1)),
+                        ServiceRow(id: 3, host: "x", binary: "cinder-volume", zone: a, updatedAt: .micros(now)),
+                        ServiceRow(id: 4, host: "x", binary: "cinder-volume", zone: b, updatedAt: .micros(now))]
+            let snapshot = ServiceSnapshot(rows: rows, nowMicros: now, downTimeMicros: downTime)
+            XCTAssertEqual(snapshot.services.count, 4)
+            XCTAssertTrue(snapshot.droppedDuplicates.isEmpty)
+            // Byte order: "cafe\u{301}" (63 61 66 65 …) before "caf\u{E9}" (63 61 66 C3 …).
+            XCTAssertEqual(snapshot.services.map { Array($0.row.host.utf8) }.prefix(2),
+                           [Array(decomposed.utf8), Array(composed.utf8)])
+            XCTAssertEqual(snapshot.services.suffix(2).map { Array($0.row.zone.utf8) },
+                           [Array(decomposed.utf8), Array(composed.utf8)])
+        }
+        // A real duplicate still is one, whatever else is in the table.
+        let twice = [ServiceRow(id: 1, host: composed, updatedAt: .micros(now)), ServiceRow(id: 2, host: composed, updatedAt: .micros(now - 1))]
+        XCTAssertEqual(ServiceSnapshot(rows: twice, nowMicros: now, downTimeMicros: downTime).droppedDuplicates.map(\.id), [2])
+    }
+
+    /// `services --host/--binary` match bytes too.
+    func testListingFiltersCompareBytes() {
+        let composed = "caf\u{E9}", decomposed = "cafe\u{301}"
+        XCTAssertTrue(ServiceListing.hostMatches(filter: composed, host: composed))
+        XCTAssertFalse(ServiceListing.hostMatches(filter: composed, host: decomposed))
+        XCTAssertFalse(ServiceListing.hostMatches(filter: composed, host: decomposed + "@lvm"))
+        XCTAssertFalse(ServiceListing.hostMatches(filter: composed + "@lvm", host: decomposed + "@lvm#pool"))
+        XCTAssertTrue(ServiceListing.hostMatches(filter: composed + "@lvm", host: composed + "@lvm#pool"))
+        XCTAssertTrue(ServiceListing.hostMatches(filter: composed, host: composed + "@lvm"))
+        let rows = [ServiceRow(id: 1, host: "h", binary: composed, updatedAt: .micros(now)),
+                    ServiceRow(id: 2, host: "h", binary: decomposed, updatedAt: .micros(now))]
+        XCTAssertEqual(ServiceListing(rows: rows, nowMicros: now, downTimeSeconds: 60, binary: composed).entries.count, 1)
+    }
+
     func testDifferentClusterIsADifferentService() {
         let a = ServiceRow(id: 1, host: "h", binary: "cinder-volume", cluster: "")
         let b = ServiceRow(id: 2, host: "h", binary: "cinder-volume", cluster: "c1")

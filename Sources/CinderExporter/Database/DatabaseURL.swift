@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The SQLAlchemy URL from cinder.conf's `[database] connection` (SPEC §3),
 /// parsed the way SQLAlchemy's `make_url` splits it.
 public enum DatabaseURL: Sendable, Equatable {
@@ -12,15 +16,112 @@ public enum DatabaseURL: Sendable, Equatable {
         public var port: UInt16?
         public var database: String
         public var unixSocket: String?
+        /// TLS as the URL's `ssl_*` options ask for it; nil = no TLS.
+        public var tls: MySQLTLS?
 
         public init(user: String = "", password: String? = nil, host: String? = nil, port: UInt16? = nil,
-                    database: String = "", unixSocket: String? = nil) {
+                    database: String = "", unixSocket: String? = nil, tls: MySQLTLS? = nil) {
             self.user = user
             self.password = password
             self.host = host
             self.port = port
             self.database = database
             self.unixSocket = unixSocket
+            self.tls = tls
+        }
+    }
+
+    /// TLS to MySQL/MariaDB (SPEC §5), from the `ssl_*` query options that
+    /// SQLAlchemy passes to PyMySQL. With TLS asked for, the connection is
+    /// TLS or nothing: never plain text.
+    public struct MySQLTLS: Sendable, Equatable {
+        public var ca: String?
+        public var capath: String?
+        public var cert: String?
+        public var key: String?
+        public var cipher: String?
+        /// Verify the server's certificate chain (against `ca`/`capath`, or
+        /// the system's CAs when neither is given).
+        public var verifyChain: Bool
+        /// Verify that the certificate names the host connected to.
+        public var verifyHostName: Bool
+
+        public init(ca: String? = nil, capath: String? = nil, cert: String? = nil, key: String? = nil,
+                    cipher: String? = nil, verifyChain: Bool, verifyHostName: Bool) {
+            self.ca = ca
+            self.capath = capath
+            self.cert = cert
+            self.key = key
+            self.cipher = cipher
+            self.verifyChain = verifyChain
+            self.verifyHostName = verifyHostName
+        }
+
+        /// The query keys understood; any other `ssl…` key stops start-up.
+        public static let keys = ["ssl_ca", "ssl_capath", "ssl_cert", "ssl_key", "ssl_cipher", "ssl_verify_cert",
+                                  "ssl_verify_identity", "ssl_check_hostname", "ssl_disabled"]
+
+        /// PyMySQL's rules, from the `ssl_*` options of one URL (pure: no
+        /// file is touched; `checkFiles` does that at start-up). nil when no
+        /// TLS is asked for or `ssl_disabled` is true.
+        static func from(_ options: [String: String], shown: String) throws(ConfigurationError) -> MySQLTLS? {
+            func flag(_ key: String) throws(ConfigurationError) -> Bool? {
+                guard let value = options[key] else { return nil }
+                // SQLAlchemy's asbool.
+                switch value.lowercased() {
+                case "true", "yes", "on", "y", "t", "1": return true
+                case "false", "no", "off", "n", "f", "0": return false
+                default:
+                    throw ConfigurationError("database URL \"\(shown)\": \(key) must be true or false, not \"\(value)\"")
+                }
+            }
+            func path(_ key: String) throws(ConfigurationError) -> String? {
+                guard let value = options[key] else { return nil }
+                guard !value.isEmpty else { throw ConfigurationError("database URL \"\(shown)\": \(key) names no file") }
+                return value
+            }
+            let disabled = try flag("ssl_disabled") ?? false
+            let verifyCert = try flag("ssl_verify_cert")
+            let identity = try flag("ssl_verify_identity"), checkHostname = try flag("ssl_check_hostname")
+            let verifyIdentity = identity ?? checkHostname
+            var tls = MySQLTLS(ca: try path("ssl_ca"), capath: try path("ssl_capath"), cert: try path("ssl_cert"),
+                               key: try path("ssl_key"), cipher: options["ssl_cipher"], verifyChain: false, verifyHostName: false)
+            guard !disabled else { return nil }
+            let hasCA = tls.ca != nil || tls.capath != nil
+            let asked = hasCA || tls.cert != nil || tls.key != nil || tls.cipher != nil
+                || verifyCert == true || verifyIdentity == true
+            guard asked else { return nil }
+            if (tls.cert == nil) != (tls.key == nil) {
+                throw ConfigurationError("database URL \"\(shown)\": ssl_cert and ssl_key go together (a client certificate and its key)")
+            }
+            // A CA given means the chain and the host name are verified
+            // (PyMySQL's behaviour) unless the URL turns verification off.
+            // A host name is only worth checking on a verified chain.
+            let host = verifyIdentity ?? (verifyCert ?? hasCA)
+            let chain = (verifyCert ?? hasCA) || host
+            if chain && !host && !hasCA {
+                throw ConfigurationError("database URL \"\(shown)\": verifying against the system's CAs (no ssl_ca) "
+                    + "needs the host name check too; give ssl_ca or leave ssl_check_hostname on")
+            }
+            tls.verifyChain = chain
+            tls.verifyHostName = host
+            return tls
+        }
+
+        /// Start-up check: every file named can be read (SPEC §5: exit 2 if not).
+        public func checkFiles() throws(ConfigurationError) {
+            for (key, file) in [("ssl_ca", ca), ("ssl_cert", cert), ("ssl_key", key)] {
+                guard let file else { continue }
+                guard let bytes = ProcessMetrics.readFile(file), !bytes.isEmpty else {
+                    throw ConfigurationError("database URL: cannot read the \(key) file \(file)")
+                }
+            }
+            if let capath {
+                guard let directory = opendir(capath) else {
+                    throw ConfigurationError("database URL: cannot read the ssl_capath directory \(capath)")
+                }
+                closedir(directory)
+            }
         }
     }
 
@@ -108,17 +209,23 @@ public enum DatabaseURL: Sendable, Equatable {
             }
             target.port = port
         }
+        var tlsOptions: [String: String] = [:]
         for pair in query.split(separator: "&") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = try percentDecode(parts[0], what: "query key", shown: shown)
             let value = parts.count > 1 ? try percentDecode(parts[1], what: "query value", shown: shown) : ""
             switch key {
             case "unix_socket": target.unixSocket = value
+            case _ where MySQLTLS.keys.contains(key): tlsOptions[key] = value
+            case _ where key == "ssl" || key.hasPrefix("ssl_"):
+                // A TLS option we would ignore could leave credentials in clear.
+                throw ConfigurationError("database URL \"\(shown)\": unsupported TLS option \"\(key)\" (supported: \(MySQLTLS.keys.joined(separator: ", ")))")
             // Always read as utf8mb4 whatever the URL says (SPEC §5); the rest are
             // PyMySQL options that change nothing for a read-only SELECT.
             default: break
             }
         }
+        target.tls = try MySQLTLS.from(tlsOptions, shown: shown)
         return target
     }
 

@@ -13,9 +13,9 @@ public struct HTTPServerLimits: Sendable {
     public var idleTimeoutSeconds: Int = 60
     /// Memory per connection; a request whose headers do not fit is refused.
     public var connectionMemoryBytes: Int = 32 * 1024
-    /// A new connection must deliver its first complete request within this
-    /// many seconds, however it dribbles: an idle timeout alone is reset by
-    /// every byte.
+    /// Every request, the first on a connection or a later one, must arrive
+    /// whole within this many seconds of its first byte, however it
+    /// dribbles: an idle timeout alone is reset by every byte.
     public var requestReadTimeoutSeconds: Double = 10
 
     public init() {}
@@ -36,10 +36,12 @@ public final class HTTPServer: Sendable {
         let handler: any HTTPHandler
         let logger: Logger
         let deadlines: ConnectionDeadlines
-        init(handler: any HTTPHandler, logger: Logger, deadlines: ConnectionDeadlines) {
+        let clientAuth: WebConfig.ClientAuth
+        init(handler: any HTTPHandler, logger: Logger, deadlines: ConnectionDeadlines, clientAuth: WebConfig.ClientAuth) {
             self.handler = handler
             self.logger = logger
             self.deadlines = deadlines
+            self.clientAuth = clientAuth
         }
     }
 
@@ -48,7 +50,9 @@ public final class HTTPServer: Sendable {
         let key: UnsafeMutablePointer<CChar>
         let certificate: UnsafeMutablePointer<CChar>
         let priorities: UnsafeMutablePointer<CChar>
-        func free() { Glibc.free(key); Glibc.free(certificate); Glibc.free(priorities) }
+        /// The client CAs, when client certificates are asked for.
+        let trust: UnsafeMutablePointer<CChar>?
+        func free() { Glibc.free(key); Glibc.free(certificate); Glibc.free(priorities); Glibc.free(trust) }
     }
     private let tlsStrings: TLSStrings?
     /// Dispatch sources are thread-safe; the protocol type just isn't marked so.
@@ -60,13 +64,18 @@ public final class HTTPServer: Sendable {
         signal(SIGPIPE, SIG_IGN)
         Self.raiseFileLimit()
         let (fd, port) = try ListenSocket.open(address)
+        let socketIdentity = ListenSocket.Identity(fd)
         self.port = port
         let deadlines = ConnectionDeadlines(
-            firstRequestSeconds: limits.requestReadTimeoutSeconds, idleSeconds: Double(limits.idleTimeoutSeconds))
-        let context = Unmanaged.passRetained(Context(handler: handler, logger: logger, deadlines: deadlines))
+            requestSeconds: limits.requestReadTimeoutSeconds, idleSeconds: Double(limits.idleTimeoutSeconds))
+        let context = Unmanaged.passRetained(Context(handler: handler, logger: logger, deadlines: deadlines,
+                                                     clientAuth: tls?.clientAuth ?? .none))
         self.context = context
         HTTPServer.errorLogger.withLock { $0 = ErrorLogState(logger: logger) }
-        tlsStrings = tls.map { TLSStrings(key: strdup($0.keyPEM), certificate: strdup($0.certificatePEM), priorities: strdup($0.priorities)) }
+        tlsStrings = tls.map {
+            TLSStrings(key: strdup($0.keyPEM), certificate: strdup($0.certificatePEM), priorities: strdup($0.priorities),
+                       trust: $0.clientAuth == .none ? nil : $0.clientCAPEM.map { strdup($0) })
+        }
 
         var options: [MHD_OptionItem] = [
             // The logger goes first so that errors in later options reach it.
@@ -91,13 +100,18 @@ public final class HTTPServer: Sendable {
                 // TLS 1.0 and 1.1 are on by default: always say which versions.
                 MHD_OptionItem(option: .HTTPS_PRIORITIES, value: 0, ptr_value: UnsafeMutableRawPointer(tlsStrings.priorities)),
             ]
+            if let trust = tlsStrings.trust {
+                // libmicrohttpd then asks every client for a certificate; the
+                // access handler verifies it (cinder_mhd_verify_client_certificate).
+                options.append(MHD_OptionItem(option: .HTTPS_MEM_TRUST, value: 0, ptr_value: UnsafeMutableRawPointer(trust)))
+            }
         }
         options.append(MHD_OptionItem(option: .END, value: 0, ptr_value: nil))
         let started = options.withUnsafeMutableBufferPointer { buffer in
             cinder_mhd_start_daemon(flags, HTTPServer.accessHandler, context.toOpaque(), buffer.baseAddress)
         }
         guard let started else {
-            close(fd)
+            ListenSocket.closeAfterFailedStart(fd, identity: socketIdentity)
             context.release()
             tlsStrings?.free()
             throw ConfigurationError("cannot start the HTTP server on \(address)\(tls == nil ? "" : " with TLS") (see the log line before this one)")
@@ -185,6 +199,13 @@ public final class HTTPServer: Sendable {
             return .YES
         }
         let context = Unmanaged<Context>.fromOpaque(cls).takeUnretainedValue()
+        if context.clientAuth != .none {
+            let verified = cinder_mhd_verify_client_certificate(connection)
+            if verified < 0 || (verified == 0 && context.clientAuth == .requireAndVerify) {
+                context.deadlines.requestReceived(fd: cinder_mhd_connection_fd(connection))
+                return queue(.text(403, "Forbidden: a client certificate signed by client_ca_file is required.\n"), on: connection)
+            }
+        }
         var request = HTTPRequest(
             method: method.map { String(cString: $0) } ?? "",
             path: url.map { String(cString: $0) } ?? "/")

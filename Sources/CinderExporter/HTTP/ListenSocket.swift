@@ -43,6 +43,30 @@ enum ListenSocket {
         throw ConfigurationError("cannot listen on \(address): \(lastError)")
     }
 
+    /// What a descriptor refers to (device and inode): a socket keeps its
+    /// inode while open, and a new file gets another one.
+    struct Identity: Equatable {
+        let device: UInt64
+        let inode: UInt64
+
+        init?(_ fd: Int32) {
+            var status = stat()
+            guard fstat(fd, &status) == 0 else { return nil }
+            device = UInt64(status.st_dev)
+            inode = UInt64(status.st_ino)
+        }
+    }
+
+    /// After `MHD_start_daemon` failed: libmicrohttpd 0.9.75 closes the
+    /// listening socket it was given on some failures (TLS set-up, threads)
+    /// and not on others (option parsing, e.g. a bad priority string). Close
+    /// it only if the descriptor still is that socket; once libmicrohttpd
+    /// closed it, the number may already name another thread's file.
+    static func closeAfterFailedStart(_ fd: Int32, identity: Identity?) {
+        guard let identity, let current = Identity(fd), current == identity else { return }
+        close(fd)
+    }
+
     private static func boundPort(_ fd: Int32) -> UInt16 {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)

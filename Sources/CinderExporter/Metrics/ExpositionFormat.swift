@@ -10,19 +10,20 @@ public enum ExpositionFormat: Sendable {
         }
     }
 
-    /// OpenMetrics when the Accept header names it, else the classic text format.
+    /// The format the `Accept` header prefers (SPEC §4): the higher q wins;
+    /// on equal q the more specific range, then the one listed first (as
+    /// client_golang negotiates). The classic text format when the header is
+    /// absent, names neither, or refuses both.
     public static func negotiate(accept: String?) -> ExpositionFormat {
         guard let accept else { return .text004 }
-        for part in accept.split(separator: ",") {
-            let mediaType = part.split(separator: ";").first.map { $0.trimmingASCIISpaces() } ?? ""
-            if mediaType.lowercased() == "application/openmetrics-text" {
-                // `q=0` means "not acceptable".
-                let params = part.split(separator: ";").dropFirst().map { $0.trimmingASCIISpaces() }
-                if params.contains(where: { $0 == "q=0" || $0 == "q=0.0" || $0 == "q=0.00" || $0 == "q=0.000" }) { continue }
-                return .openMetrics
-            }
-        }
-        return .text004
+        let header = AcceptHeader(accept)
+        let open = header.preference(type: "application", subtype: "openmetrics-text")
+        let text = header.preference(type: "text", subtype: "plain")
+        guard let open, open.q > 0 else { return .text004 }
+        guard let text, text.q > 0 else { return .openMetrics }
+        if open.q != text.q { return open.q > text.q ? .openMetrics : .text004 }
+        if open.specificity != text.specificity { return open.specificity > text.specificity ? .openMetrics : .text004 }
+        return open.index < text.index ? .openMetrics : .text004
     }
 }
 

@@ -2,29 +2,6 @@
 import Glibc
 #endif
 
-/// The four labels that identify one service's series.
-public struct ServiceLabels: Hashable, Sendable, Comparable {
-    public let host: String
-    public let binary: String
-    public let zone: String
-    public let cluster: String
-
-    public init(_ row: ServiceRow) {
-        host = row.host
-        binary = row.binary
-        zone = row.zone
-        cluster = row.cluster
-    }
-
-    public static func < (a: ServiceLabels, b: ServiceLabels) -> Bool {
-        // Byte order, so output order does not depend on locale or normalisation.
-        for (x, y) in [(a.binary, b.binary), (a.host, b.host), (a.zone, b.zone), (a.cluster, b.cluster)] where x != y {
-            return x.utf8.lexicographicallyPrecedes(y.utf8)
-        }
-        return false
-    }
-}
-
 /// Every live row evaluated at one instant, reduced to one service per label set
 /// (SPEC §2: keep the newest heartbeat, then the highest id) and sorted.
 public struct ServiceSnapshot: Sendable {
@@ -39,12 +16,11 @@ public struct ServiceSnapshot: Sendable {
     public init(rows: [ServiceRow], nowMicros: Int64, downTimeMicros: Int64) {
         self.nowMicros = nowMicros
         self.downTimeMicros = downTimeMicros
-        // Label sets are equal when their strings are (Swift's `==`, canonical
-        // equivalence). For ASCII that is byte equality, so sorting by bytes puts
-        // duplicates side by side and no hashing is needed.
-        let (kept, dropped) = rows.allSatisfy(LabelOrder.hasASCIILabels)
-            ? Self.reduceSorted(rows)
-            : Self.reduceHashed(rows)
+        // Label sets are equal when their UTF-8 bytes are: that is what makes
+        // two series one to Prometheus. Swift's `==` (canonical equivalence)
+        // would merge "café" precomposed and decomposed and drop a live
+        // service as a duplicate. Sorting by bytes puts duplicates side by side.
+        let (kept, dropped) = Self.reduceSorted(rows)
         services = kept.map { ServiceState(row: rows[$0], nowMicros: nowMicros, downTimeMicros: downTimeMicros) }
         droppedDuplicates = dropped
     }
@@ -60,8 +36,8 @@ public struct ServiceSnapshot: Sendable {
         }
     }
 
-    /// ASCII labels: sort positions by label bytes (input order within a label
-    /// set), then keep the preferred row of each run of equal label sets.
+    /// Sorts positions by label bytes (input order within a label set), then
+    /// keeps the preferred row of each run of equal label sets.
     private static func reduceSorted(_ rows: [ServiceRow]) -> (kept: [Int], dropped: [ServiceRow]) {
         let keys = SortKeys(rows)
         var order = Array(rows.indices)
@@ -92,29 +68,6 @@ public struct ServiceSnapshot: Sendable {
         }
         drops.sort { $0.0 < $1.0 }
         return (kept, drops.map { rows[$0.1] })
-    }
-
-    /// Any labels: one pass with a dictionary keyed by label set (Swift string
-    /// equality), then sorted by `ServiceLabels.<`. Rare, so kept simple.
-    private static func reduceHashed(_ rows: [ServiceRow]) -> (kept: [Int], dropped: [ServiceRow]) {
-        var kept: [ServiceLabels: Int] = [:]
-        kept.reserveCapacity(rows.count)
-        var dropped: [ServiceRow] = []
-        for (index, row) in rows.enumerated() {
-            let key = ServiceLabels(row)
-            if let existing = kept[key] {
-                if isPreferred(row, over: rows[existing]) {
-                    kept[key] = index
-                    dropped.append(rows[existing])
-                } else {
-                    dropped.append(row)
-                }
-            } else {
-                kept[key] = index
-            }
-        }
-        let sorted = kept.sorted { $0.key < $1.key }
-        return (sorted.map(\.value), dropped)
     }
 }
 
@@ -180,20 +133,5 @@ private final class SortKeys {
             if m != n { return m - n }
         }
         return 0
-    }
-}
-
-/// Label values whose `==` is byte equality.
-enum LabelOrder {
-    static func hasASCIILabels(_ row: ServiceRow) -> Bool {
-        isASCII(row.host) && isASCII(row.binary) && isASCII(row.zone) && isASCII(row.cluster)
-    }
-
-    static func isASCII(_ text: String) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable { bytes in
-            var seen: UInt8 = 0
-            for byte in bytes { seen |= byte }
-            return seen < 0x80
-        } ?? text.utf8.allSatisfy { $0 < 0x80 }
     }
 }

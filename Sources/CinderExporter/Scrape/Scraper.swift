@@ -16,6 +16,9 @@ public struct ReadOutcome: Sendable {
     public let durationSeconds: Double
     /// The work collectors' latest reports when the read finished.
     public var collectors: [CollectorReport]
+    /// True when this caller stopped waiting before the read ended: the
+    /// failure is its own, not the read's.
+    public var gaveUp = false
 }
 
 /// Reads the table on demand (single flight), keeps the exporter-wide state
@@ -28,17 +31,8 @@ public final class Scraper: Sendable {
     public let work: WorkCollectors?
     private let logger: Logger
     private let flight: SingleFlight<ReadOutcome>
-
-    private struct State {
-        var errorsTotal: Int64 = 0
-        var lastOutcome: ReadOutcome?
-        var failing = false
-        var warnedUnknownIDs: Set<Int64> = []
-        var warnedReportCountIDs: Set<Int64> = []
-        var warnedDuplicateIDs: Set<Int64> = []
-        var readsTotal: Int64 = 0
-    }
-    private let state = Lock(State())
+    /// What survives between reads; written only by a read that ended.
+    private let ledger: ReadLedger
 
     public init(reader: any ServiceReader, downTimeSeconds: Int64, readTimeoutSeconds: Double,
                 work: WorkCollectors? = nil, logger: Logger) {
@@ -47,8 +41,10 @@ public final class Scraper: Sendable {
         self.downTimeSeconds = downTimeSeconds
         self.readTimeoutSeconds = readTimeoutSeconds
         self.logger = logger
+        let ledger = ReadLedger(reader: reader, work: work, logger: logger)
+        self.ledger = ledger
         let downTimeMicros = downTimeSeconds * 1_000_000
-        flight = SingleFlight { [reader, work] in
+        flight = SingleFlight { [reader, work, ledger] number in
             let started = Clock.monotonicSeconds()
             let result: Result<ServiceSnapshot, DatabaseError>
             let now: Int64
@@ -62,65 +58,32 @@ public final class Scraper: Sendable {
                 result = .failure(error)
             }
             let finished = Clock.monotonicSeconds()
-            return ReadOutcome(snapshot: result, finishedAt: finished, nowMicros: now,
-                               durationSeconds: finished - started, collectors: work?.reports() ?? [])
+            var outcome = ReadOutcome(snapshot: result, finishedAt: finished, nowMicros: now,
+                                      durationSeconds: finished - started, collectors: work?.reports() ?? [])
+            outcome.read = number
+            // Recorded by the read itself, before any waiter sees it: the
+            // counter, the log and readiness follow the read's own outcome,
+            // whoever waited for it and whoever gave up.
+            ledger.record(outcome)
+            return outcome
         }
     }
 
-    /// Reads the table (or joins the read in flight) and records the outcome.
-    /// `timeoutSeconds` bounds the wait; a read that overruns counts as failed.
+    /// Reads the table (or joins the read in flight). `timeoutSeconds` bounds
+    /// the wait: a caller that stops waiting gets `database_up 0` for itself
+    /// only (SPEC §4); the read goes on and records its own outcome.
     public func read(timeoutSeconds: Double? = nil) -> ReadOutcome {
         let wait = min(timeoutSeconds ?? readTimeoutSeconds, readTimeoutSeconds)
         let deadline = DispatchTime.now() + .nanoseconds(Int(max(0, wait) * 1e9))
         let (read, value) = flight.value(deadline: deadline)
-        var outcome = value ?? ReadOutcome(
+        if let value { return value }
+        var gaveUp = ReadOutcome(
             snapshot: .failure(DatabaseError("reading the services table took longer than \(Self.format(wait)) s")),
             finishedAt: Clock.monotonicSeconds(), nowMicros: Clock.nowMicros(), durationSeconds: wait,
             collectors: work?.reports() ?? [])
-        outcome.read = read
-        record(outcome)
-        return outcome
-    }
-
-    /// Counts and logs one outcome. Several scrapes share one read, and a read
-    /// may be given up on before it ends: each read counts once, in order
-    /// (an older read's outcome never replaces a newer one's).
-    private func record(_ outcome: ReadOutcome) {
-        state.withLock { state in
-            if let last = state.lastOutcome, last.read >= outcome.read { return }
-            state.lastOutcome = outcome
-            state.readsTotal += 1
-            work?.servicesRead(succeeded: outcome.isSuccess)
-            switch outcome.snapshot {
-            case .failure(let error):
-                state.errorsTotal += 1
-                if !state.failing {
-                    state.failing = true
-                    logger.error("cannot read the services table", metadata: [
-                        "database": "\(reader.description)", "error": "\(error.message)",
-                    ])
-                }
-            case .success(let snapshot):
-                if state.failing {
-                    state.failing = false
-                    logger.info("reading the services table again", metadata: ["database": "\(reader.description)"])
-                }
-                for service in snapshot.services where service.heartbeatAgeMicros == nil {
-                    if state.warnedUnknownIDs.insert(service.row.id).inserted {
-                        logger.warning("service heartbeat time unknown; exported as down", metadata: Self.metadata(service.row))
-                    }
-                }
-                // A report_count that is not a number leaves that one series out: say so once.
-                for service in snapshot.services where service.row.reportCount == nil {
-                    if state.warnedReportCountIDs.insert(service.row.id).inserted {
-                        logger.warning("report_count is not a number; cinder_service_reports left out", metadata: Self.metadata(service.row))
-                    }
-                }
-                for row in snapshot.droppedDuplicates where state.warnedDuplicateIDs.insert(row.id).inserted {
-                    logger.warning("duplicate service row dropped", metadata: Self.metadata(row))
-                }
-            }
-        }
+        gaveUp.read = read
+        gaveUp.gaveUp = true
+        return gaveUp
     }
 
     /// An exposition of the table as it is now (SPEC §2): on failure, the
@@ -136,6 +99,13 @@ public final class Scraper: Sendable {
     public func scrapeOnce(format: ExpositionFormat) -> (body: [UInt8], servicesRead: Bool) {
         let started = Clock.monotonicSeconds()
         var outcome = read()
+        // The one caller of a one-shot read: if it stops waiting, the read's
+        // own log line may never come before exit, so say it here.
+        if outcome.gaveUp, case .failure(let error) = outcome.snapshot {
+            logger.error("cannot read the services table", metadata: [
+                "database": "\(reader.description)", "error": "\(error.message)",
+            ])
+        }
         if let work {
             work.refreshNow(stampMicros: outcome.nowMicros)
             outcome.collectors = work.reports()
@@ -159,8 +129,8 @@ public final class Scraper: Sendable {
         let exporter = ExpositionRenderer.ExporterState(
             downTimeSeconds: downTimeSeconds,
             databaseUp: outcome.isSuccess,
-            scrapeErrorsTotal: state.withLock { $0.errorsTotal },
-            readsTotal: state.withLock { $0.readsTotal },
+            scrapeErrorsTotal: ledger.errorsTotal,
+            readsTotal: ledger.readsTotal,
             duplicateRows: duplicates,
             scrapeDurationSeconds: Clock.monotonicSeconds() - started,
             process: ProcessMetrics.read())
@@ -174,17 +144,17 @@ public final class Scraper: Sendable {
     /// SPEC §4 readiness: the latest read succeeded; when nothing was read in
     /// the last 10 s, read now (joining any read in flight).
     public func isReady() -> Bool {
-        let last = state.withLock { $0.lastOutcome }
+        let last = ledger.lastOutcome
         if let last, Clock.monotonicSeconds() - last.finishedAt <= 10 {
             return last.isSuccess
         }
         return read().isSuccess
     }
 
-    public var readsTotal: Int64 { state.withLock { $0.readsTotal } }
-    public var errorsTotal: Int64 { state.withLock { $0.errorsTotal } }
+    public var readsTotal: Int64 { ledger.readsTotal }
+    public var errorsTotal: Int64 { ledger.errorsTotal }
 
-    private static func metadata(_ row: ServiceRow) -> Logger.Metadata {
+    fileprivate static func metadata(_ row: ServiceRow) -> Logger.Metadata {
         ["id": "\(row.id)", "host": "\(row.host)", "binary": "\(row.binary)", "zone": "\(row.zone)", "cluster": "\(row.cluster)"]
     }
 
@@ -197,5 +167,76 @@ extension ReadOutcome {
     public var isSuccess: Bool {
         if case .success = snapshot { return true }
         return false
+    }
+}
+
+/// The exporter-wide state that reads leave behind (SPEC §2): counters, the
+/// latest outcome (readiness), and what was logged, so logging happens on
+/// change only. Only a read that ended writes here, once, in read order:
+/// a caller that gave up waiting changes nothing.
+private final class ReadLedger: Sendable {
+    private let reader: any ServiceReader
+    private let work: WorkCollectors?
+    private let logger: Logger
+
+    private struct State {
+        var errorsTotal: Int64 = 0
+        var lastOutcome: ReadOutcome?
+        var failing = false
+        var warnedUnknownIDs: Set<Int64> = []
+        var warnedReportCountIDs: Set<Int64> = []
+        var warnedDuplicateIDs: Set<Int64> = []
+        var readsTotal: Int64 = 0
+    }
+    private let state = Lock(State())
+
+    init(reader: any ServiceReader, work: WorkCollectors?, logger: Logger) {
+        self.reader = reader
+        self.work = work
+        self.logger = logger
+    }
+
+    var errorsTotal: Int64 { state.withLock { $0.errorsTotal } }
+    var readsTotal: Int64 { state.withLock { $0.readsTotal } }
+    var lastOutcome: ReadOutcome? { state.withLock { $0.lastOutcome } }
+
+    /// Counts and logs one read's outcome (an older read's outcome never
+    /// replaces a newer one's).
+    func record(_ outcome: ReadOutcome) {
+        state.withLock { state in
+            if let last = state.lastOutcome, last.read >= outcome.read { return }
+            state.lastOutcome = outcome
+            state.readsTotal += 1
+            work?.servicesRead(succeeded: outcome.isSuccess)
+            switch outcome.snapshot {
+            case .failure(let error):
+                state.errorsTotal += 1
+                if !state.failing {
+                    state.failing = true
+                    logger.error("cannot read the services table", metadata: [
+                        "database": "\(reader.description)", "error": "\(error.message)",
+                    ])
+                }
+            case .success(let snapshot):
+                if state.failing {
+                    state.failing = false
+                    logger.info("reading the services table again", metadata: ["database": "\(reader.description)"])
+                }
+                for service in snapshot.services where service.heartbeatAgeMicros == nil {
+                    if state.warnedUnknownIDs.insert(service.row.id).inserted {
+                        logger.warning("service heartbeat time unknown; exported as down", metadata: Scraper.metadata(service.row))
+                    }
+                }
+                // A report_count that is not a number leaves that one series out: say so once.
+                for service in snapshot.services where service.row.reportCount == nil {
+                    if state.warnedReportCountIDs.insert(service.row.id).inserted {
+                        logger.warning("report_count is not a number; cinder_service_reports left out", metadata: Scraper.metadata(service.row))
+                    }
+                }
+                for row in snapshot.droppedDuplicates where state.warnedDuplicateIDs.insert(row.id).inserted {
+                    logger.warning("duplicate service row dropped", metadata: Scraper.metadata(row))
+                }
+            }
+        }
     }
 }

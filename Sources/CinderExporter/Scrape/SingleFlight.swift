@@ -17,9 +17,10 @@ final class SingleFlight<Value: Sendable>: Sendable {
 
     private let current = Lock<(flight: Flight?, started: UInt64)>((nil, 0))
     private let queue = DispatchQueue(label: "cinder-exporter.read", attributes: .concurrent)
-    private let work: @Sendable () -> Value
+    /// Runs one read; told its number.
+    private let work: @Sendable (UInt64) -> Value
 
-    init(_ work: @escaping @Sendable () -> Value) {
+    init(_ work: @escaping @Sendable (UInt64) -> Value) {
         self.work = work
     }
 
@@ -37,7 +38,7 @@ final class SingleFlight<Value: Sendable>: Sendable {
         }
         if isNew {
             queue.async { [work] in
-                flight.value = work()
+                flight.value = work(flight.number)
                 self.current.withLock { if $0.flight === flight { $0.flight = nil } }
                 flight.group.leave()
             }

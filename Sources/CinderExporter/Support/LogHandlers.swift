@@ -53,7 +53,11 @@ public struct StderrLogHandler: LogHandler {
 
     static func logfmt(_ fields: [(String, String)]) -> String {
         fields.map { key, value in
-            let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isNewline }
+            // Quoted (and escaped) whenever a scalar could end the field or
+            // reach a terminal as a control: C0, DEL and C1 (U+009B is a CSI).
+            let needsQuotes = value.isEmpty || value.unicodeScalars.contains {
+                $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.properties.isWhitespace || JSONText.isControl($0)
+            }
             guard needsQuotes else { return "\(key)=\(value)" }
             // JSON's string escapes are valid inside logfmt's quotes too.
             return "\(key)=\"\(JSONText.escape(value))\""

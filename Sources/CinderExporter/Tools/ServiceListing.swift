@@ -19,7 +19,7 @@ public struct ServiceListing: Sendable {
     public init(rows: [ServiceRow], nowMicros: Int64, downTimeSeconds: Int64, host: String? = nil, binary: String? = nil) {
         entries = rows
             .filter { row in host.map { Self.hostMatches(filter: $0, host: row.host) } ?? true }
-            .filter { row in binary.map { $0 == row.binary } ?? true }
+            .filter { row in binary.map { $0.utf8.elementsEqual(row.binary.utf8) } ?? true }
             .sorted { $0.id < $1.id }
             .map { row in
                 let state = ServiceState(row: row, nowMicros: nowMicros, downTimeMicros: downTimeSeconds * 1_000_000)
@@ -33,11 +33,14 @@ public struct ServiceListing: Sendable {
 
     /// Cinder's `_filter_host`: `X` matches X, X@backend and X#pool when X has
     /// neither; X and X#pool when X names a backend; else X exactly.
+    /// Compared as UTF-8 bytes (as the database and Prometheus do), never by
+    /// Swift's canonical equivalence.
     public static func hostMatches(filter: String, host: String) -> Bool {
+        let filter = Array(filter.utf8), host = Array(host.utf8)
         if host == filter { return true }
-        if filter.contains("#") { return false }
-        if host.hasPrefix(filter + "#") { return true }
-        return !filter.contains("@") && host.hasPrefix(filter + "@")
+        if filter.contains(UInt8(ascii: "#")) { return false }
+        if host.starts(with: filter + [UInt8(ascii: "#")]) { return true }
+        return !filter.contains(UInt8(ascii: "@")) && host.starts(with: filter + [UInt8(ascii: "@")])
     }
 
     /// True when some enabled service is down (the command's exit status 1).
@@ -69,7 +72,16 @@ public struct ServiceListing: Sendable {
 }
 
 /// JSON string escaping, shared by the JSON log format and `services --format json`.
+/// Every control character is escaped (C0 as JSON requires, DEL and C1 too,
+/// and the line separators U+2028/U+2029), so no escape sequence reaches a
+/// terminal and the text still parses back to the same string.
 public enum JSONText {
+    /// C0 controls, DEL and C1 controls (U+0080–U+009F; U+009B starts
+    /// terminal sequences like ESC [).
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+    }
+
     public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
@@ -80,7 +92,7 @@ public enum JSONText {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
+            case _ where isControl(scalar) || scalar.value == 0x2028 || scalar.value == 0x2029:
                 let hex = String(scalar.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)

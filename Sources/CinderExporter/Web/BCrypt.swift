@@ -16,6 +16,9 @@ enum BCrypt {
 
     /// True when `password` hashes to `hash`; compared in constant time.
     static func verify(password: String, hash: String) -> Bool {
+        // crypt_r takes C strings: a NUL would cut the password short, and
+        // "secret\0anything" would pass for "secret".
+        guard !password.utf8.contains(0) else { return false }
         // struct crypt_data is 32 KiB: on the heap, zeroed, never on a thread's stack.
         let data = UnsafeMutablePointer<crypt_data>.allocate(capacity: 1)
         defer { data.deallocate() }
@@ -29,11 +32,13 @@ enum BCrypt {
     }
 
     static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        // The lengths are compared whole: one byte of their XOR would take
+        // lengths 256 apart for equal.
+        var difference = UInt(bitPattern: a.count ^ b.count)
         for index in 0..<max(a.count, b.count) {
             let x = index < a.count ? a[index] : 0
             let y = index < b.count ? b[index] : 0
-            difference |= x ^ y
+            difference |= UInt(x ^ y)
         }
         return difference == 0
     }

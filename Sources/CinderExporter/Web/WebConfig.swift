@@ -13,6 +13,19 @@ public struct WebConfig: Sendable, Equatable {
         public var keyPEM: String
         /// GnuTLS priority string: TLS 1.2 minimum unless TLS 1.3 is asked for.
         public var priorities: String
+        /// exporter-toolkit's `client_auth_type`, the verifying kinds only.
+        public var clientAuth: ClientAuth = .none
+        /// `client_ca_file`'s PEM: the CAs a client certificate must chain to.
+        public var clientCAPEM: String?
+    }
+
+    /// Which client certificates the server asks for. exporter-toolkit's
+    /// RequestClientCert and RequireAnyClientCert accept certificates nobody
+    /// verified, which authenticate no one: they are refused at start-up.
+    public enum ClientAuth: String, Sendable, Equatable, CaseIterable {
+        case none = "NoClientCert"
+        case verifyIfGiven = "VerifyClientCertIfGiven"
+        case requireAndVerify = "RequireAndVerifyClientCert"
     }
 
     public var tls: TLS?
@@ -71,8 +84,8 @@ public struct WebConfig: Sendable, Equatable {
         guard let tls = value as? [String: Any] else {
             throw ConfigurationError("\(name): tls_server_config must be a mapping")
         }
-        var certFile: String?, keyFile: String?
-        var minimum = "TLS12", maximum: String?
+        var certFile: String?, keyFile: String?, clientCAFile: String?
+        var minimum = "TLS12", maximum: String?, clientAuthType: String?
         for (key, value) in tls {
             let text = "\(value)"
             switch key {
@@ -80,12 +93,29 @@ public struct WebConfig: Sendable, Equatable {
             case "key_file": keyFile = text
             case "min_version": minimum = text
             case "max_version": maximum = text
+            case "client_ca_file": clientCAFile = text
+            case "client_auth_type": clientAuthType = text
             default:
-                throw ConfigurationError("\(name): unsupported tls_server_config key \"\(key)\" (supported: cert_file, key_file, min_version, max_version)")
+                throw ConfigurationError("\(name): unsupported tls_server_config key \"\(key)\" (supported: cert_file, key_file, "
+                    + "min_version, max_version, client_ca_file, client_auth_type)")
             }
         }
         guard let certFile, let keyFile else {
             throw ConfigurationError("\(name): tls_server_config needs both cert_file and key_file")
+        }
+        let clientAuth = try clientAuthType.map { (type: String) throws(ConfigurationError) -> ClientAuth in
+            guard let known = ClientAuth(rawValue: type) else {
+                throw ConfigurationError("\(name): client_auth_type \"\(type)\" is unsupported (supported: "
+                    + ClientAuth.allCases.map(\.rawValue).joined(separator: ", ") + "; certificates nobody verifies prove nothing)")
+            }
+            return known
+        } ?? .none
+        if clientAuth != .none, clientCAFile == nil {
+            throw ConfigurationError("\(name): client_auth_type \(clientAuth.rawValue) needs client_ca_file (the CAs that sign client certificates)")
+        }
+        if clientAuth == .none, clientCAFile != nil {
+            throw ConfigurationError("\(name): client_ca_file is set but client_auth_type is NoClientCert: "
+                + "set client_auth_type: RequireAndVerifyClientCert (or VerifyClientCertIfGiven)")
         }
         let versions = ["TLS12": 12, "TLS13": 13]
         guard let low = versions[minimum] else {
@@ -98,13 +128,21 @@ public struct WebConfig: Sendable, Equatable {
         guard low <= high else { throw ConfigurationError("\(name): min_version is above max_version") }
         let enabled = (low...high).map { "+VERS-TLS1.\($0 - 10)" }.joined(separator: ":")
         func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : directory + "/" + path }
+        var clientCA: String?
+        if let clientCAFile {
+            guard let text = readText(resolve(clientCAFile)), text.contains("-----BEGIN CERTIFICATE-----") else {
+                throw ConfigurationError("\(name): cannot read a PEM certificate from client_ca_file \(resolve(clientCAFile))")
+            }
+            clientCA = text
+        }
         guard let certificate = readText(resolve(certFile)), certificate.contains("-----BEGIN CERTIFICATE-----") else {
             throw ConfigurationError("\(name): cannot read a PEM certificate from \(resolve(certFile))")
         }
         guard let key = readText(resolve(keyFile)), key.contains("PRIVATE KEY-----") else {
             throw ConfigurationError("\(name): cannot read a PEM private key from \(resolve(keyFile))")
         }
-        return TLS(certificatePEM: certificate, keyPEM: key, priorities: "NORMAL:-VERS-ALL:\(enabled)")
+        return TLS(certificatePEM: certificate, keyPEM: key, priorities: "NORMAL:-VERS-ALL:\(enabled)",
+                   clientAuth: clientAuth, clientCAPEM: clientCA)
     }
 
     static func readText(_ path: String) -> String? {

@@ -10,6 +10,8 @@ final class MariaDBServer {
     let dataDirectory: String
     let socketPath: String
     let port: UInt16
+    /// Added to mariadbd's command line (e.g. TLS options).
+    let extraArguments: [String]
     private var process: Process?
 
     enum Failure: Error, CustomStringConvertible {
@@ -23,7 +25,8 @@ final class MariaDBServer {
         }
     }
 
-    init() throws {
+    init(extraArguments: [String] = []) throws {
+        self.extraArguments = extraArguments
         var template = Array("/tmp/cinder-mariadb-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw Failure.failed("mkdtemp failed") }
         directory = String(cString: made)
@@ -61,7 +64,7 @@ final class MariaDBServer {
             "--bind-address=127.0.0.1", "--user=\(Self.userName)", "--pid-file=\(directory)/pid",
             "--log-error=\(directory)/error.log", "--skip-name-resolve", "--innodb-buffer-pool-size=16M",
             "--skip-log-bin", "--character-set-server=utf8mb4",
-        ]
+        ] + extraArguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
