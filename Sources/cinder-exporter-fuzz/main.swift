@@ -1,7 +1,8 @@
 // cinder-exporter-fuzz: the parsers' fuzz targets (Sources/CinderExporterFuzz).
 //
 //   cinder-exporter-fuzz TARGET [libFuzzer options] [CORPUS_DIR...]
-//       when linked with libFuzzer (scripts/fuzz.sh): fuzz TARGET;
+//       when linked with libFuzzer (scripts/fuzz.sh): fuzz TARGET (or the
+//       one named by CINDER_FUZZ_TARGET);
 //   cinder-exporter-fuzz TARGET|all [FILE|DIR...]
 //       in the normal build: replay files (default: Tests/FuzzCorpus/TARGET)
 //       through the same target and report the first broken invariant.
@@ -89,12 +90,17 @@ func replay(_ targets: [FuzzTarget], _ paths: [String]) -> Int32 {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count >= 2 else { usage() }
+let first = arguments.count > 1 ? arguments[1] : ""
 if cinder_libfuzzer_linked() != 0 {
-    guard let target = FuzzTargets.named(arguments[1]) else { usage() }
+    // libFuzzer sees argv without the target name. It re-runs this binary for
+    // -merge and -fork with the arguments it saw, so the name also goes into
+    // the environment, where those children find it.
+    let inherited = getenv("CINDER_FUZZ_TARGET").flatMap { FuzzTargets.named(String(cString: $0)) }
+    let named = FuzzTargets.named(first)
+    guard let target = named ?? inherited else { usage() }
+    setenv("CINDER_FUZZ_TARGET", target.name, 1)
     Selected.target = target
-    // libFuzzer sees argv without the target name.
-    var argv: [UnsafeMutablePointer<CChar>?] = ([arguments[0]] + arguments.dropFirst(2)).map { strdup($0) } + [nil]
+    var argv: [UnsafeMutablePointer<CChar>?] = ([arguments[0]] + arguments.dropFirst(named == nil ? 1 : 2)).map { strdup($0) } + [nil]
     var argc = Int32(argv.count - 1)
     let status = argv.withUnsafeMutableBufferPointer { buffer -> Int32 in
         var base = buffer.baseAddress
@@ -112,7 +118,7 @@ if cinder_libfuzzer_linked() != 0 {
     }
     exit(status)
 } else {
-    let targets = arguments[1] == "all" ? FuzzTargets.all : FuzzTargets.named(arguments[1]).map { [$0] }
+    let targets = first == "all" ? FuzzTargets.all : FuzzTargets.named(first).map { [$0] }
     guard let targets else { usage() }
     exit(replay(targets, Array(arguments.dropFirst(2))))
 }
