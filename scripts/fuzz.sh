@@ -30,6 +30,9 @@ toolchain=$(dirname "$(readlink -f "$(command -v swiftc)")")/..
 runtime=$(find "$toolchain/lib" -name "libclang_rt.fuzzer_no_main-$(uname -m).a" 2>/dev/null | head -1)
 [[ -n "$runtime" ]] || { echo "fuzz.sh: libclang_rt.fuzzer_no_main-$(uname -m).a is not in the Swift toolchain at $toolchain" >&2; exit 2; }
 
+# SwiftPM's lock files and libFuzzer's merge files go to TMPDIR: keep them here too.
+mkdir -p "$scratch/tmp"
+export TMPDIR=$PWD/$scratch/tmp
 started=$SECONDS
 # ld.gold warns "Cannot export local symbol" for sanitizer symbols: harmless.
 if ! swift build --scratch-path "$scratch" -c release --product cinder-exporter-fuzz \
@@ -37,13 +40,11 @@ if ! swift build --scratch-path "$scratch" -c release --product cinder-exporter-
         -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
         -Xcc -fsanitize-coverage=inline-8bit-counters,pc-table,trace-cmp \
         -Xlinker "$runtime" -Xlinker -lstdc++ -Xlinker -u -Xlinker LLVMFuzzerRunDriver \
-        > "$scratch.build.log" 2>&1; then
-    grep -v "Cannot export local symbol" "$scratch.build.log" | tail -30 >&2
-    rm -f "$scratch.build.log"
+        > "$scratch/build.log" 2>&1; then
+    grep -v "Cannot export local symbol" "$scratch/build.log" | tail -30 >&2
     echo "fuzz.sh: the fuzz build failed" >&2
     exit 1
 fi
-rm -f "$scratch.build.log"
 echo "fuzz build: $((SECONDS - started)) s"
 
 if [[ $# -gt 0 ]]; then

@@ -16,11 +16,16 @@ enum DatabaseURLFuzz {
             parsed = try DatabaseURL(parsing: text)
         } catch {
             // Errors show the URL redacted, never the password (SPEC §3).
-            // Heuristic: once every copy of the redacted URL is removed, the
-            // rest is the message's own wording, which must not hold a
-            // password of eight bytes or more.
+            // Heuristic: once every copy of the redacted URL and of the scheme
+            // (named in "unsupported dialect") is removed, the rest is the
+            // message's own wording, which must not hold a password of eight
+            // bytes or more.
             if let secret, secret.utf8.count >= 8 {
-                let rest = error.message.replacing(shown, with: "")
+                var rest = error.message.replacing(shown, with: "")
+                if let separator = text.firstRange(of: "://") {
+                    let scheme = String(text[..<separator.lowerBound])
+                    rest = rest.replacing(scheme, with: "").replacing(scheme.lowercased(), with: "")
+                }
                 try check(!rest.containsBytes(secret), name, "an error message shows the password: \(error.message.debugDescription)")
             }
             return
