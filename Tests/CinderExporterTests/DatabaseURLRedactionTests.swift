@@ -19,4 +19,11 @@ final class DatabaseURLRedactionTests: XCTestCase {
         let url = "mysql://cinder:\u{301}secretpassword@db/cinder"
         XCTAssertFalse(DatabaseURL.redact(url).contains("secretpassword"), DatabaseURL.redact(url))
     }
+
+    func testSchemeSeparatorFollowedByACombiningMarkIsStillTheSchemesEnd() {
+        // As Characters, the first "://" was not seen, the later one was taken,
+        // and nothing of the password was hidden.
+        let url = "mysql://\u{301}cinder:secretpassword/x://y@db/cinder"
+        XCTAssertFalse(DatabaseURL.redact(url).contains("secretpassword"), DatabaseURL.redact(url))
+    }
 }

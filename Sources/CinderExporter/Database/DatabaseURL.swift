@@ -150,11 +150,14 @@ public enum DatabaseURL: Sendable, Equatable {
     }
 
     /// The range of the first "://".
+    /// Code points, as `redact` searches: a combining mark after the last `/`
+    /// must not move the scheme's end past the password.
     static func schemeSeparator(in text: String) -> Range<String.Index>? {
-        var index = text.startIndex
-        while index < text.endIndex {
-            if text[index...].hasPrefix("://") { return index..<text.index(index, offsetBy: 3) }
-            index = text.index(after: index)
+        let scalars = text.unicodeScalars
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            if scalars[index...].starts(with: "://".unicodeScalars) { return index..<scalars.index(index, offsetBy: 3) }
+            scalars.formIndex(after: &index)
         }
         return nil
     }
