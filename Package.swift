@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CMalloc"),
         .systemLibrary(name: "CBuildInfo"),
+        .systemLibrary(name: "CLibFuzzer"),
         .target(
             name: "CinderExporter",
             dependencies: [
@@ -39,9 +40,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The parsers' fuzz targets (scripts/fuzz.sh); the tests replay their corpus.
+        .target(
+            name: "CinderExporterFuzz",
+            dependencies: ["CinderExporter", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "cinder-exporter-fuzz",
+            dependencies: ["CinderExporterFuzz", "CLibFuzzer"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CinderExporterTests",
-            dependencies: ["CinderExporter", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CinderExporter", "CinderExporterFuzz", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
     ]

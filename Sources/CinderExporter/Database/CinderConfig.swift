@@ -47,7 +47,7 @@ public struct CinderConfig: Sendable, Equatable {
         }
         if let raw = sections["DEFAULT"]?["service_down_time"] {
             let value = try resolver.substitute(raw, section: "DEFAULT", option: "service_down_time")
-            let trimmed = value.trimmingWhitespace
+            let trimmed = String(Substring(value).unicodeScalars.trimmingWhitespace)
             guard let seconds = Int64(trimmed.hasPrefix("+") ? String(trimmed.dropFirst()) : trimmed) else {
                 throw ConfigurationError("\(source): [DEFAULT] service_down_time is not an integer")
             }
@@ -73,11 +73,26 @@ public struct CinderConfig: Sendable, Equatable {
             value = []
         }
 
-        var text = Substring(text)
-        if text.hasPrefix("\u{FEFF}") { text = text.dropFirst() }
+        // Code point by code point, as oslo.config reads (Python strings): as
+        // Characters, a combining mark would join the quote, `=`, `[` or
+        // indentation before it and hide it (found by the cinder-conf fuzz target).
+        var text = Substring(text).unicodeScalars
+        if text.first == "\u{FEFF}" { text = text.dropFirst() }
         var lineNumber = 0
-        // Universal newlines, as Python's text files read them ("\r\n" is one Character).
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+        // Universal newlines, as Python's text files read them: "\r\n", "\r" or "\n".
+        var lines: [Substring.UnicodeScalarView] = []
+        var lineStart = text.startIndex
+        var index = text.startIndex
+        while index < text.endIndex {
+            let scalar = text[index]
+            guard scalar == "\n" || scalar == "\r" else { text.formIndex(after: &index); continue }
+            lines.append(text[lineStart..<index])
+            text.formIndex(after: &index)
+            if scalar == "\r", index < text.endIndex, text[index] == "\n" { text.formIndex(after: &index) }
+            lineStart = index
+        }
+        lines.append(text[lineStart...])
+        for rawLine in lines {
             lineNumber += 1
             let line = rawLine.droppingTrailingWhitespace
             if line.isEmpty {
@@ -112,16 +127,16 @@ public struct CinderConfig: Sendable, Equatable {
                 guard let split = [equal, colon].compactMap({ $0 }).min() else {
                     throw ConfigurationError("\(source) line \(lineNumber): expected \"key = value\" or \"key: value\"")
                 }
-                let name = String(line[..<split]).trimmingWhitespace
+                let name = String(line[..<split].trimmingWhitespace)
                 guard !name.isEmpty else {
                     throw ConfigurationError("\(source) line \(lineNumber): assignment with no option name")
                 }
-                var assigned = String(line[line.index(after: split)...]).trimmingWhitespace
+                var assigned = line[line.index(after: split)...].trimmingWhitespace
                 if let first = assigned.first, first == "\"" || first == "'", assigned.last == first {
-                    assigned = String(assigned.dropFirst().dropLast())
+                    assigned = assigned.dropFirst().dropLast()
                 }
                 key = name
-                value = [assigned]
+                value = [String(assigned)]
                 keyLine = lineNumber
             }
         }
@@ -242,24 +257,24 @@ extension CinderConfig {
     }
 }
 
-fileprivate extension StringProtocol {
+extension Substring.UnicodeScalarView {
     /// Python's `str.strip()` for the whitespace that matters in config files.
-    var trimmingWhitespace: String {
-        String(droppingLeadingWhitespace.droppingTrailingWhitespace)
+    fileprivate var trimmingWhitespace: Substring.UnicodeScalarView {
+        droppingLeadingWhitespace.droppingTrailingWhitespace
     }
 
-    var droppingLeadingWhitespace: SubSequence {
-        self[(firstIndex(where: { !$0.isConfigWhitespace }) ?? endIndex)...]
+    fileprivate var droppingLeadingWhitespace: Substring.UnicodeScalarView {
+        self[(firstIndex { !$0.isConfigWhitespace } ?? endIndex)...]
     }
 
-    var droppingTrailingWhitespace: SubSequence {
+    fileprivate var droppingTrailingWhitespace: Substring.UnicodeScalarView {
         guard let last = lastIndex(where: { !$0.isConfigWhitespace }) else { return self[endIndex...] }
         return self[...last]
     }
 }
 
-extension Character {
+extension Unicode.Scalar {
     fileprivate var isConfigWhitespace: Bool {
-        self == " " || self == "\t" || self == "\r" || self == "\r\n" || self == "\u{0B}" || self == "\u{0C}"
+        self == " " || self == "\t" || self == "\r" || self == "\u{0B}" || self == "\u{0C}"
     }
 }

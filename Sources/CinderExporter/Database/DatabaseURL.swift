@@ -257,11 +257,14 @@ public enum DatabaseURL: Sendable, Equatable {
     }
 
     /// The range of the first "://".
+    /// Code points, as `redact` searches: a combining mark after the last `/`
+    /// must not move the scheme's end past the password.
     static func schemeSeparator(in text: String) -> Range<String.Index>? {
-        var index = text.startIndex
-        while index < text.endIndex {
-            if text[index...].hasPrefix("://") { return index..<text.index(index, offsetBy: 3) }
-            index = text.index(after: index)
+        let scalars = text.unicodeScalars
+        var index = scalars.startIndex
+        while index < scalars.endIndex {
+            if scalars[index...].starts(with: "://".unicodeScalars) { return index..<scalars.index(index, offsetBy: 3) }
+            scalars.formIndex(after: &index)
         }
         return nil
     }
@@ -270,11 +273,15 @@ public enum DatabaseURL: Sendable, Equatable {
     /// even when the URL is malformed: with no `://`, or with an `@`, `/` or
     /// `?` left unencoded in the password, everything from the first `:` of
     /// the user info to the last `@` is hidden.
+    /// Searched code point by code point: as a Character, an `@` or `:`
+    /// followed by a combining mark is something else, and the password
+    /// stayed in view (found by the database-url fuzz target).
     public static func redact(_ text: String) -> String {
+        let scalars = text.unicodeScalars
         let start = schemeSeparator(in: text)?.upperBound ?? text.startIndex
-        guard let at = text[start...].lastIndex(of: "@"),
-              let colon = text[start..<at].firstIndex(of: ":") else { return text }
-        return String(text[..<colon]) + ":***" + String(text[at...])
+        guard let at = scalars[start...].lastIndex(of: "@"),
+              let colon = scalars[start..<at].firstIndex(of: ":") else { return text }
+        return String(scalars[..<colon]) + ":***" + String(scalars[at...])
     }
 
     /// Where the exporter reads from, for logs: kind and host, never a password.
