@@ -11,13 +11,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
-        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev", "libgnutls28-dev"])]),
         .systemLibrary(name: "CMariaDB", pkgConfig: "libmariadb", providers: [.apt(["libmariadb-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CMalloc"),
         .systemLibrary(name: "CBuildInfo"),
@@ -25,9 +25,8 @@ let package = Package(
         .target(
             name: "CinderExporter",
             dependencies: [
-                "CSQLite3", "CMicroHTTPD", "CMariaDB", "CDeflate", "CCrypt", "CMalloc", "CBuildInfo",
+                "CSQLite3", "CMicroHTTPD", "CMariaDB", "CDeflate", "CYAML", "CCrypt", "CMalloc", "CBuildInfo",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -43,7 +42,7 @@ let package = Package(
         // The parsers' fuzz targets (scripts/fuzz.sh); the tests replay their corpus.
         .target(
             name: "CinderExporterFuzz",
-            dependencies: ["CinderExporter", .product(name: "Yams", package: "Yams")],
+            dependencies: ["CinderExporter"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

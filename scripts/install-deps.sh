@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages=(pkg-config libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libmariadb-dev libdeflate-dev libcrypt-dev ca-certificates)
+packages=(pkg-config libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libmariadb-dev libdeflate-dev libyaml-dev libcrypt-dev ca-certificates)
 if [ "${1:-}" = "test" ]; then
     # Real servers for the tests: MariaDB, Prometheus (promtool); OpenSSL for
     # test certificates and curl as a TLS client; Chromium for the landing page;

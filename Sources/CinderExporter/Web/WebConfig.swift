@@ -1,5 +1,3 @@
-import Foundation
-import Yams
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,59 +43,67 @@ public struct WebConfig: Sendable, Equatable {
         return try parse(text, relativeTo: directory, name: path)
     }
 
+    /// The web config in `text` (pure: reads no file but the ones it names,
+    /// resolved against `directory`); `name` starts every error message.
     public static func parse(_ text: String, relativeTo directory: String, name: String = "web config") throws(ConfigurationError) -> WebConfig {
-        let document: Any?
+        let document: YAMLNode?
         do {
-            document = try Yams.load(yaml: text)
+            document = try YAMLNode.parse(text)
         } catch {
-            throw ConfigurationError("\(name) is not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+            throw ConfigurationError("\(name) is not valid YAML: \(error.message)")
         }
         guard let document else { return WebConfig() }
-        guard let top = document as? [String: Any] else {
+        guard case .mapping(let top) = document else {
             throw ConfigurationError("\(name): expected a mapping at the top level")
         }
         var config = WebConfig()
-        for (key, value) in top {
-            switch key {
+        for setting in top {
+            switch setting.key {
             case "tls_server_config":
-                config.tls = try parseTLS(value, directory: directory, name: name)
+                config.tls = try parseTLS(setting.value, directory: directory, name: name)
             case "basic_auth_users":
-                guard let users = value as? [String: Any] else {
-                    if value is NSNull { continue }
+                if setting.value.isNull { continue }
+                guard case .mapping(let users) = setting.value else {
                     throw ConfigurationError("\(name): basic_auth_users must map user names to bcrypt hashes")
                 }
-                for (user, hash) in users {
-                    guard let hash = hash as? String, BCrypt.isBCryptHash(hash) else {
-                        throw ConfigurationError("\(name): the password of user \"\(user)\" is not a bcrypt hash ($2y$, $2b$ or $2a$)")
+                for user in users {
+                    guard let hash = user.value.scalar?.text, BCrypt.isBCryptHash(hash) else {
+                        throw ConfigurationError("\(name): the password of user \(user.key.debugDescription) is not a bcrypt hash ($2y$, $2b$ or $2a$)")
                     }
-                    config.basicAuthUsers[user] = hash
+                    config.basicAuthUsers[user.key] = hash
                 }
             default:
-                throw ConfigurationError("\(name): unsupported key \"\(key)\" (supported: tls_server_config, basic_auth_users)")
+                throw ConfigurationError("\(name): unsupported key \(setting.key.debugDescription) (supported: tls_server_config, basic_auth_users)")
             }
         }
         return config
     }
 
-    private static func parseTLS(_ value: Any, directory: String, name: String) throws(ConfigurationError) -> TLS? {
-        if value is NSNull { return nil }
-        guard let tls = value as? [String: Any] else {
+    private static func parseTLS(_ value: YAMLNode, directory: String, name: String) throws(ConfigurationError) -> TLS? {
+        if value.isNull { return nil }
+        guard case .mapping(let tls) = value else {
             throw ConfigurationError("\(name): tls_server_config must be a mapping")
         }
         var certFile: String?, keyFile: String?, clientCAFile: String?
         var minimum = "TLS12", maximum: String?, clientAuthType: String?
-        for (key, value) in tls {
-            let text = "\(value)"
-            switch key {
+        let supported = ["cert_file", "key_file", "min_version", "max_version", "client_ca_file", "client_auth_type"]
+        for setting in tls {
+            guard supported.contains(setting.key) else {
+                throw ConfigurationError("\(name): unsupported tls_server_config key \(setting.key.debugDescription) (supported: "
+                    + supported.joined(separator: ", ") + ")")
+            }
+            // Each setting is one scalar, read as its text; null (`key:` alone) leaves it unset.
+            guard let scalar = setting.value.scalar else {
+                throw ConfigurationError("\(name): tls_server_config \(setting.key) must be a single value, not a list or a mapping")
+            }
+            let text = scalar.isNull ? nil : scalar.text
+            switch setting.key {
             case "cert_file": certFile = text
             case "key_file": keyFile = text
-            case "min_version": minimum = text
+            case "min_version": minimum = text ?? minimum
             case "max_version": maximum = text
             case "client_ca_file": clientCAFile = text
-            case "client_auth_type": clientAuthType = text
-            default:
-                throw ConfigurationError("\(name): unsupported tls_server_config key \"\(key)\" (supported: cert_file, key_file, "
-                    + "min_version, max_version, client_ca_file, client_auth_type)")
+            default: clientAuthType = text
             }
         }
         guard let certFile, let keyFile else {
@@ -105,7 +111,7 @@ public struct WebConfig: Sendable, Equatable {
         }
         let clientAuth = try clientAuthType.map { (type: String) throws(ConfigurationError) -> ClientAuth in
             guard let known = ClientAuth(rawValue: type) else {
-                throw ConfigurationError("\(name): client_auth_type \"\(type)\" is unsupported (supported: "
+                throw ConfigurationError("\(name): client_auth_type \(type.debugDescription) is unsupported (supported: "
                     + ClientAuth.allCases.map(\.rawValue).joined(separator: ", ") + "; certificates nobody verifies prove nothing)")
             }
             return known
@@ -119,10 +125,10 @@ public struct WebConfig: Sendable, Equatable {
         }
         let versions = ["TLS12": 12, "TLS13": 13]
         guard let low = versions[minimum] else {
-            throw ConfigurationError("\(name): min_version \"\(minimum)\" is not supported (TLS12 or TLS13)")
+            throw ConfigurationError("\(name): min_version \(minimum.debugDescription) is not supported (TLS12 or TLS13)")
         }
         let high = try maximum.map { (m: String) throws(ConfigurationError) -> Int in
-            guard let v = versions[m] else { throw ConfigurationError("\(name): max_version \"\(m)\" is not supported (TLS12 or TLS13)") }
+            guard let v = versions[m] else { throw ConfigurationError("\(name): max_version \(m.debugDescription) is not supported (TLS12 or TLS13)") }
             return v
         } ?? 13
         guard low <= high else { throw ConfigurationError("\(name): min_version is above max_version") }
