@@ -61,7 +61,7 @@ install -D -m 0644 "$sources/copyright" "$doc/copyright"
 gzip -9n < "$sources/changelog" > "$doc/changelog.gz"
 mkdir -p "$root/usr/share/man/man1"
 help2man --no-info --no-discard-stderr --section 1 --version-string "$version" \
-    --name "Prometheus exporter for OpenStack Cinder service state" \
+    --name "Prometheus exporter for OpenStack Cinder service state and work in flight" \
     --include "$sources/cinder-exporter.h2m" "$root/usr/bin/cinder-exporter" \
     | gzip -9n > "$root/usr/share/man/man1/cinder-exporter.1.gz"
 chmod 0644 "$doc/changelog.gz" "$root/usr/share/man/man1/cinder-exporter.1.gz"

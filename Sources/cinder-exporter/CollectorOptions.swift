@@ -17,11 +17,12 @@ struct CollectorOptions: ParsableArguments {
     var backups = true
 
     @Option(name: .customLong("collector.interval"),
-            help: "Longest time the work figures are reused between scrapes, e.g. 60s, 5m, 1h30m (1s to 1d).")
+            help: ArgumentHelp("Longest time the work figures are reused between scrapes, e.g. 60s, 5m, 1h30m (1s to 1d).",
+                               valueName: "duration"))
     var interval: String = "60s"
 
     @Option(name: .customLong("collector.timeout"),
-            help: "Bound on each work table's aggregate query, e.g. 30s (at most 1h).")
+            help: ArgumentHelp("Bound on each work table's aggregate query, e.g. 30s (at most 1h).", valueName: "duration"))
     var timeout: String = "30s"
 
     static let intervalRange: ClosedRange<Double> = 1...86_400

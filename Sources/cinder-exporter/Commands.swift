@@ -121,16 +121,19 @@ struct Services: ParsableCommand {
 /// Runs the exporter on a self-made database whose services heartbeat.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Serve metrics for a simulated Cinder database (no Cinder needed).")
+        commandName: "demo", abstract: "Serve metrics for a simulated Cinder database (no Cinder needed).",
+        discussion: "Exit status: 0 after SIGINT or SIGTERM; 2 on bad input, or when --demo.database names an existing file the demo did not make (it is left untouched).")
 
     @OptionGroup(title: "Collectors") var collectors: CollectorOptions
     @OptionGroup var web: WebOptions
     @OptionGroup var log: LogOptions
 
-    @Option(name: .customLong("demo.database"), help: "Where to create the demo SQLite database (default: a new temporary folder).")
+    @Option(name: .customLong("demo.database"),
+            help: ArgumentHelp("Where to create the demo SQLite database (default: a new temporary folder).", valueName: "path"))
     var path: String?
 
-    @Option(name: .customLong("demo.heartbeat-interval"), help: "Seconds between simulated heartbeats (Cinder's report_interval).")
+    @Option(name: .customLong("demo.heartbeat-interval"),
+            help: ArgumentHelp("Seconds between simulated heartbeats (Cinder's report_interval).", valueName: "seconds"))
     var interval: Int = 10
 
     func validate() throws {

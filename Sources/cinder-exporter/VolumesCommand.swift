@@ -24,7 +24,8 @@ struct Volumes: ParsableCommand {
     @Flag(help: "Every status, not only the transitional ones.")
     var all = false
 
-    @Option(help: "Only rows that last changed longer ago than this duration, e.g. 10m or 1h30m.")
+    @Option(help: ArgumentHelp("Only rows that last changed longer ago than this duration, e.g. 10m or 1h30m.",
+                               valueName: "duration"))
     var olderThan: String?
 
     @Option(help: "Only this host, matched as Cinder's API does (X also matches X@backend and X#pool).")

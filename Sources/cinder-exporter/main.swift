@@ -18,6 +18,7 @@ if arguments == ["--help"] || arguments == ["-h"] {
           serve (default)   Serve metrics over HTTP.
           metrics           Print one exposition to stdout and exit (1 when the table cannot be read).
           services          Print the table `cinder service-list` would show, straight from the database.
+          volumes           List volumes (and snapshots, backups) in transitional statuses, oldest first.
           demo              Serve metrics for a simulated Cinder database (no Cinder needed).
         See 'cinder-exporter help <subcommand>' for each one's flags.
         """)

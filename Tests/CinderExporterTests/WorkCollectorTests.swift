@@ -98,7 +98,7 @@ final class WorkCollectorTests: XCTestCase {
         let work = collectors(database)
         let fixture = try ExporterFixture(databasePath: database.path, work: work)
         work.start()
-        try waitFor { work.reports().count == 3 }
+        waitFor { work.reports().count == 3 }
         let response = try HTTPTestClient.get(port: fixture.port, "/metrics")
         XCTAssertEqual(response.status, 200)
         let metrics = ParsedExposition(response.text)
@@ -135,7 +135,7 @@ final class WorkCollectorTests: XCTestCase {
         let work = collectors(database, interval: 3_600)
         let fixture = try ExporterFixture(databasePath: database.path, work: work)
         work.start()
-        try waitFor { work.reports().count == 3 }
+        waitFor { work.reports().count == 3 }
         let key = "cinder_volumes_oldest_age_seconds{host=\"\",pool=\"\",status=\"creating\"}"
         let first = try fixture.metrics()
         Thread.sleep(forTimeInterval: 1.2)
@@ -159,7 +159,7 @@ final class WorkCollectorTests: XCTestCase {
         let work = collectors(database, logger: log.logger)
         let fixture = try ExporterFixture(databasePath: database.path, work: work, logger: log.logger)
         work.start()
-        try waitFor { work.reports().count == 3 }
+        waitFor { work.reports().count == 3 }
         Thread.sleep(forTimeInterval: 0.6)  // several more refreshes, still failing
         let metrics = try fixture.metrics()
         XCTAssertEqual(metrics.value("cinder_exporter_collector_success{collector=\"snapshots\"}"), "0")
@@ -186,7 +186,7 @@ final class WorkCollectorTests: XCTestCase {
 
         // The grant comes back: figures return, one recovery line.
         try database.execute("ALTER TABLE snapshots_gone RENAME TO snapshots")
-        try waitFor { work.reports().first { $0.kind == .snapshots }?.success == true }
+        waitFor { work.reports().first { $0.kind == .snapshots }?.success == true }
         Thread.sleep(forTimeInterval: 0.5)
         XCTAssertEqual(try fixture.metrics().value("cinder_snapshots{host=\"node1@lvm\",pool=\"pool-a\",status=\"creating\"}"), "1")
         failures = log.lines.filter { $0.contains("collector failed") }
@@ -209,7 +209,7 @@ final class WorkCollectorTests: XCTestCase {
         let before = try nicedThreads()
         let work = collectors(database)
         work.start()
-        try waitFor { work.reports().count == 3 }
+        waitFor { work.reports().count == 3 }
         XCTAssertEqual(try nicedThreads(), before + 1)
         work.stop()
         try waitFor { try nicedThreads() == before }
@@ -227,7 +227,7 @@ final class WorkCollectorTests: XCTestCase {
         let fixture = try ExporterFixture(databasePath: missing, work: work, logger: log.logger)
         XCTAssertEqual(try fixture.metrics().value("cinder_exporter_database_up"), "0")
         work.start()
-        try waitFor { work.reports().count == 3 }
+        waitFor { work.reports().count == 3 }
         Thread.sleep(forTimeInterval: 0.5)
         let metrics = try fixture.metrics()
         XCTAssertEqual(metrics.value("cinder_exporter_collector_success{collector=\"volumes\"}"), "0")

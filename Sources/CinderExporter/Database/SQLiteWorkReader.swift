@@ -11,7 +11,8 @@ public final class SQLiteWorkReader: WorkReader {
         file = SQLiteFile(path: path, timeoutSeconds: timeoutSeconds)
     }
 
-    public var description: String { "sqlite:\(path)" }
+    /// As the user writes it (SPEC §3), like the services reader's.
+    public var description: String { "sqlite:///" + path }
 
     public func readGroups(_ kind: WorkKind) throws(DatabaseError) -> [WorkGroupRow] {
         typealias C = WorkQuery.AggregateColumn
