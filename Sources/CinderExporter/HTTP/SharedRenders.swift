@@ -1,4 +1,3 @@
-
 /// Scrapes that joined the same read get the same answer: the response
 /// rendered (and compressed) for one of them serves the others, instead of
 /// each rendering its own copy (its body bytes are shared, never copied). Only the newest read's bodies are kept, and only
