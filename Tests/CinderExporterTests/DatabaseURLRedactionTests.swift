@@ -26,4 +26,21 @@ final class DatabaseURLRedactionTests: XCTestCase {
         let url = "mysql://\u{301}cinder:secretpassword/x://y@db/cinder"
         XCTAssertFalse(DatabaseURL.redact(url).contains("secretpassword"), DatabaseURL.redact(url))
     }
+
+    /// Found by the database-url fuzz target in CI: `redact` hides up to the
+    /// last '@', but an unknown `ssl_` key after the '?' was echoed, and it
+    /// lay in that hidden part: here it held the password.
+    func testNoMessageEchoesQueryTextThatTheRedactionHides() {
+        // What redact hides runs from the first ':' to the last '@', so the
+        // query's "ssl_casecretpassword" is hidden in the URL shown.
+        let url = "mysql://cinder:pw@db/cinder?ssl_casecretpassword@x=1"
+        XCTAssertFalse(DatabaseURL.redact(url).contains("secretpassword"), DatabaseURL.redact(url))
+        XCTAssertThrowsError(try DatabaseURL(parsing: url)) { error in
+            let message = String(describing: error)
+            XCTAssertFalse(message.contains("secretpassword"), message)
+            XCTAssertTrue(message.contains("an '@' after the '?'"), message)
+        }
+        // A percent-encoded '@' in a file name is fine.
+        XCTAssertNoThrow(try DatabaseURL(parsing: "mysql://cinder:pw@db/cinder?charset=utf8&unix_socket=/run/a%40b.sock"))
+    }
 }

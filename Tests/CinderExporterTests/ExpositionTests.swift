@@ -112,8 +112,11 @@ final class ExpositionTests: XCTestCase {
             ("application/openmetrics-text;q=0.000, text/plain;q=0.001", .text004),
             ("*/*", .text004),
             ("*/*;q=0.5, application/openmetrics-text", .openMetrics),
-            ("*/*, text/plain;q=0", .openMetrics),
-            ("application/*", .openMetrics),
+            // A wildcard never picks OpenMetrics (client_golang; SPEC §4: only
+            // a header that names it gets it), even with text/plain refused.
+            ("*/*, text/plain;q=0", .text004),
+            ("application/*", .text004),
+            ("applic,application/open.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q;", .text004),
             ("application/*;q=0.2, text/*;q=0.3", .text004),
             ("application/openmetrics-text;q=0.3, application/*;q=0.9, text/plain;q=0.5", .text004),
             ("application/json", .text004),

@@ -57,12 +57,15 @@ public struct AcceptHeader: Sendable, Equatable {
     /// range that matches it (exact 2, `type/*` 1, `*/*` 0; the highest q
     /// among equally specific ones), with that range's specificity and
     /// position; nil when no range matches.
+    /// The specificity of a range that names the type exactly.
+    public static let exact = 2
+
     public func preference(type: String, subtype: String) -> (q: Double, specificity: Int, index: Int)? {
         var best: (q: Double, specificity: Int, index: Int)?
         for (index, range) in ranges.enumerated() {
             let specificity: Int
             if range.type == type, range.subtype == subtype {
-                specificity = 2
+                specificity = Self.exact
             } else if range.type == type, range.subtype == "*" {
                 specificity = 1
             } else if range.type == "*", range.subtype == "*" {

@@ -10,16 +10,18 @@ public enum ExpositionFormat: Sendable {
         }
     }
 
-    /// The format the `Accept` header prefers (SPEC §4): the higher q wins;
-    /// on equal q the more specific range, then the one listed first (as
-    /// client_golang negotiates). The classic text format when the header is
-    /// absent, names neither, or refuses both.
+    /// The format the `Accept` header prefers (SPEC §4): OpenMetrics only when
+    /// the header names `application/openmetrics-text` (a wildcard never
+    /// picks it, as in client_golang, found by the negotiation fuzz target);
+    /// then the higher q wins; on equal q the more specific range, then the
+    /// one listed first. The classic text format when the header is absent,
+    /// does not name OpenMetrics, or refuses it.
     public static func negotiate(accept: String?) -> ExpositionFormat {
         guard let accept else { return .text004 }
         let header = AcceptHeader(accept)
         let open = header.preference(type: "application", subtype: "openmetrics-text")
         let text = header.preference(type: "text", subtype: "plain")
-        guard let open, open.q > 0 else { return .text004 }
+        guard let open, open.q > 0, open.specificity == AcceptHeader.exact else { return .text004 }
         guard let text, text.q > 0 else { return .openMetrics }
         if open.q != text.q { return open.q > text.q ? .openMetrics : .text004 }
         if open.specificity != text.specificity { return open.specificity > text.specificity ? .openMetrics : .text004 }
