@@ -90,3 +90,31 @@ final class SQLiteReaderTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 5, "busy timeout must bound the wait")
     }
 }
+
+/// The reader's string reuse (issue 15): a column whose bytes changed between
+/// reads is read afresh, byte for byte; invalid UTF-8 is repaired every time.
+final class SQLiteReaderReuseTests: XCTestCase {
+    func testChangedBytesAreReadAfreshAndRepairsRepeat() throws {
+        let db = try TestDatabase()
+        try db.insert(["id": .integer(1), "host": .text("caf\u{E9}@lvm"), "topic": .text("cinder-volume")])
+        try db.execute("INSERT INTO services (id, deleted, report_count, host) VALUES (2, 0, 1, CAST(X'61FF62' AS TEXT))")
+        let reader = SQLiteReader(path: db.path, timeoutSeconds: 5)
+        let first = try reader.readRows()
+        XCTAssertEqual(first.map { Array($0.host.utf8) }, [Array("caf\u{E9}@lvm".utf8), Array("a\u{FFFD}b".utf8)])
+
+        // Canonically equal, other bytes: the new bytes must come through.
+        try db.execute("UPDATE services SET host = 'cafe\u{301}@lvm', report_count = 7 WHERE id = 1")
+        let second = try reader.readRows(reusingTextOf: first)
+        XCTAssertEqual(second.map { Array($0.host.utf8) }, [Array("cafe\u{301}@lvm".utf8), Array("a\u{FFFD}b".utf8)])
+        XCTAssertEqual(second.map(\.topic), ["cinder-volume", ""])
+        XCTAssertEqual(second[0].reportCount, 7)
+
+        // Another row in the same place (another id) reuses nothing of the old one.
+        try db.execute("DELETE FROM services WHERE id = 1")
+        try db.insert(["id": .integer(3), "host": .text("cafe\u{301}@lvm")])
+        let third = try reader.readRows(reusingTextOf: second)
+        XCTAssertEqual(third.map(\.id), [2, 3])
+        XCTAssertEqual(third.map { Array($0.host.utf8) }, [Array("a\u{FFFD}b".utf8), Array("cafe\u{301}@lvm".utf8)])
+        XCTAssertEqual(third.map(\.topic), ["", ""])
+    }
+}

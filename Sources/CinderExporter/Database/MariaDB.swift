@@ -189,11 +189,11 @@ final class MariaDBStatement {
 
     /// NULL is nil; text is read by its length (NUL survives); invalid UTF-8
     /// becomes U+FFFD. A value longer than the bound buffer is fetched again whole.
-    fileprivate func text(_ index: Int) throws(DatabaseError) -> String? {
+    fileprivate func text(_ index: Int, reusing earlier: String = "") throws(DatabaseError) -> String? {
         if buffers.isNull[index] != 0 { return nil }
         let length = Int(buffers.lengths[index])
         if length <= ResultBuffers.textCapacity {
-            return String(decoding: UnsafeRawBufferPointer(start: buffers.storage[index], count: length), as: UTF8.self)
+            return TextBytes.decode(UnsafeRawBufferPointer(start: buffers.storage[index], count: length), reusing: earlier)
         }
         let whole = UnsafeMutableRawPointer.allocate(byteCount: length + 1, alignment: 1)
         defer { whole.deallocate() }
@@ -225,7 +225,10 @@ struct MariaDBRow: ~Copyable {
     /// nil for NULL.
     func integer(_ column: Int32) -> Int64? { statement.integer(Int(column)) }
     /// nil for NULL.
-    func text(_ column: Int32) throws(DatabaseError) -> String? { try statement.text(Int(column)) }
+    /// `earlier` when it holds the same bytes (see `TextBytes.decode`).
+    func text(_ column: Int32, reusing earlier: String = "") throws(DatabaseError) -> String? {
+        try statement.text(Int(column), reusing: earlier)
+    }
     /// DATETIME → naive UTC; NULL → `.null`; zero or impossible dates → `.invalid`.
     func time(_ column: Int32) -> StoredTime { statement.time(Int(column)) }
 }

@@ -19,9 +19,11 @@ public final class MariaDBReader: ServiceReader {
 
     public var description: String { link.description }
 
-    public func readRows() throws(DatabaseError) -> [ServiceRow] {
-        try link.query(ServiceQuery.sql, columns: Self.columns, what: "the services table") { row throws(DatabaseError) in
-            try Self.decode(row)
+    public func readRows(reusingTextOf previous: [ServiceRow]) throws(DatabaseError) -> [ServiceRow] {
+        var position = 0
+        return try link.query(ServiceQuery.sql, columns: Self.columns, what: "the services table") { row throws(DatabaseError) in
+            defer { position += 1 }
+            return try Self.decode(row, reusing: position < previous.count ? previous[position] : nil)
         }
     }
 
@@ -46,17 +48,26 @@ public final class MariaDBReader: ServiceReader {
 
     private typealias C = ServiceQuery.Column
 
-    /// SPEC §1's readings, the same as `SQLiteReader.decode`.
-    private static func decode(_ row: borrowing MariaDBRow) throws(DatabaseError) -> ServiceRow {
-        func text(_ column: C) throws(DatabaseError) -> String { try row.text(column.rawValue) ?? "" }
+    private static let blank = ServiceRow(id: 0)
+
+    /// SPEC §1's readings, the same as `SQLiteReader.decode`; text reuses
+    /// `earlier`'s strings where the bytes and the id are the same.
+    private static func decode(_ row: borrowing MariaDBRow, reusing earlier: ServiceRow?) throws(DatabaseError) -> ServiceRow {
+        let id = row.integer(C.id.rawValue) ?? 0
+        let same = earlier.flatMap { $0.id == id ? $0 : nil } ?? Self.blank
+        func text(_ column: C, _ earlier: String) throws(DatabaseError) -> String {
+            try row.text(column.rawValue, reusing: earlier) ?? ""
+        }
         return ServiceRow(
-            id: row.integer(C.id.rawValue) ?? 0,
-            host: try text(.host), binary: try text(.binary), topic: try text(.topic),
-            zone: try text(.zone), cluster: try text(.cluster),
-            disabledReason: try text(.disabledReason),
-            replicationStatus: try text(.replicationStatus),
-            activeBackendID: try text(.activeBackendID),
-            rpcVersion: try text(.rpcVersion), objectVersion: try text(.objectVersion),
+            id: id,
+            host: try text(.host, same.host), binary: try text(.binary, same.binary),
+            topic: try text(.topic, same.topic),
+            zone: try text(.zone, same.zone), cluster: try text(.cluster, same.cluster),
+            disabledReason: try text(.disabledReason, same.disabledReason),
+            replicationStatus: try text(.replicationStatus, same.replicationStatus),
+            activeBackendID: try text(.activeBackendID, same.activeBackendID),
+            rpcVersion: try text(.rpcVersion, same.rpcVersion),
+            objectVersion: try text(.objectVersion, same.objectVersion),
             reportCount: row.integer(C.reportCount.rawValue),
             disabled: (row.integer(C.disabled.rawValue) ?? 0) != 0, frozen: (row.integer(C.frozen.rawValue) ?? 0) != 0,
             createdAt: row.time(C.createdAt.rawValue), updatedAt: row.time(C.updatedAt.rawValue),

@@ -152,10 +152,11 @@ struct SQLiteRow {
 
 /// SPEC §1's readings of a column, whatever type SQLite stored in it.
 extension SQLiteRow {
-    /// NULL reads as ""; invalid UTF-8 becomes U+FFFD.
-    func text(_ column: Int32) -> String {
-        if kind(column) == .null { return "" }
-        return withBytes(column) { String(decoding: $0, as: UTF8.self) }
+    /// NULL reads as ""; invalid UTF-8 becomes U+FFFD. `earlier` is returned
+    /// when it holds the same bytes (see `TextBytes.decode`).
+    func text(_ column: Int32, reusing earlier: String = "") -> String {
+        // NULL has no bytes: it reads as "" without asking for its type first.
+        withBytes(column) { TextBytes.decode(UnsafeRawBufferPointer($0), reusing: earlier) }
     }
 
     /// nil for NULL or anything that is not a whole number.

@@ -17,32 +17,48 @@ public final class SQLiteReader: ServiceReader {
 
     public var description: String { url }
 
-    public func readRows() throws(DatabaseError) -> [ServiceRow] {
+    public func readRows(reusingTextOf previous: [ServiceRow]) throws(DatabaseError) -> [ServiceRow] {
         try file.locked { file throws(DatabaseError) in
             var rows: [ServiceRow] = []
-            try file.statement(ServiceQuery.sql).run { row throws(DatabaseError) in rows.append(Self.decode(row)) }
+            rows.reserveCapacity(previous.count)
+            try previous.withUnsafeBufferPointer { previous throws(DatabaseError) in
+                try file.statement(ServiceQuery.sql).run { row throws(DatabaseError) in
+                    let earlier = rows.count < previous.count ? previous[rows.count] : nil
+                    rows.append(Self.decode(row, reusing: earlier))
+                }
+            }
             return rows
         }
     }
 
     private typealias C = ServiceQuery.Column
 
-    static func decode(_ row: SQLiteRow) -> ServiceRow {
-        ServiceRow(
-            id: row.kind(C.id.rawValue) == .integer ? row.int64(C.id.rawValue) : 0,
-            host: text(row, .host), binary: text(row, .binary), topic: text(row, .topic),
-            zone: text(row, .zone), cluster: text(row, .cluster),
-            disabledReason: text(row, .disabledReason),
-            replicationStatus: text(row, .replicationStatus),
-            activeBackendID: text(row, .activeBackendID),
-            rpcVersion: text(row, .rpcVersion), objectVersion: text(row, .objectVersion),
+    /// One row; its text reuses `earlier`'s strings where the bytes are the
+    /// same and the id is (rows come back in the same order read after read).
+    static func decode(_ row: SQLiteRow, reusing earlier: ServiceRow? = nil) -> ServiceRow {
+        let id = row.kind(C.id.rawValue) == .integer ? row.int64(C.id.rawValue) : 0
+        let same = earlier.flatMap { $0.id == id ? $0 : nil } ?? Self.blank
+        return ServiceRow(
+            id: id,
+            host: text(row, .host, same.host), binary: text(row, .binary, same.binary),
+            topic: text(row, .topic, same.topic),
+            zone: text(row, .zone, same.zone), cluster: text(row, .cluster, same.cluster),
+            disabledReason: text(row, .disabledReason, same.disabledReason),
+            replicationStatus: text(row, .replicationStatus, same.replicationStatus),
+            activeBackendID: text(row, .activeBackendID, same.activeBackendID),
+            rpcVersion: text(row, .rpcVersion, same.rpcVersion),
+            objectVersion: text(row, .objectVersion, same.objectVersion),
             reportCount: integer(row, .reportCount),
             disabled: flag(row, .disabled), frozen: flag(row, .frozen),
             createdAt: time(row, .createdAt), updatedAt: time(row, .updatedAt),
             modifiedAt: time(row, .modifiedAt))
     }
 
-    private static func text(_ row: SQLiteRow, _ column: C) -> String { row.text(column.rawValue) }
+    private static let blank = ServiceRow(id: 0)
+
+    private static func text(_ row: SQLiteRow, _ column: C, _ earlier: String) -> String {
+        row.text(column.rawValue, reusing: earlier)
+    }
     private static func integer(_ row: SQLiteRow, _ column: C) -> Int64? { row.integer(column.rawValue) }
     private static func flag(_ row: SQLiteRow, _ column: C) -> Bool { row.flag(column.rawValue) }
     private static func time(_ row: SQLiteRow, _ column: C) -> StoredTime { row.time(column.rawValue) }

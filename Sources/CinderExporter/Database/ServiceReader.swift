@@ -2,9 +2,18 @@
 /// C library each and never write to the database.
 public protocol ServiceReader: AnyObject, Sendable {
     /// Every row with `deleted = 0`. Throws `DatabaseError` on any failure.
-    func readRows() throws(DatabaseError) -> [ServiceRow]
+    /// A text column whose bytes equal those of the row at the
+    /// same place in `previous` (with the same id) reuses that row's string.
+    func readRows(reusingTextOf previous: [ServiceRow]) throws(DatabaseError) -> [ServiceRow]
     /// Where the rows come from, for logs: never holds a password.
     var description: String { get }
+}
+
+extension ServiceReader {
+    /// Every row with `deleted = 0`. Throws `DatabaseError` on any failure.
+    public func readRows() throws(DatabaseError) -> [ServiceRow] {
+        try readRows(reusingTextOf: [])
+    }
 }
 
 /// A failed read, with the database library's own message.

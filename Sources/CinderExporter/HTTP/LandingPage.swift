@@ -18,7 +18,7 @@ enum LandingPage {
         var html = ""
         switch outcome.snapshot {
         case .success(let snapshot):
-            html.reserveCapacity(4096 + snapshot.services.count * 600)
+            html.reserveCapacity(4096 + snapshot.serviceCount * 600)
             head(&html)
             header(&html, readAtMicros: snapshot.nowMicros, downTimeSeconds: downTimeSeconds, telemetryPath: telemetryPath)
             let rows = ordered(snapshot)

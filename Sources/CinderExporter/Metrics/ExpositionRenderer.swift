@@ -24,63 +24,50 @@ public enum ExpositionRenderer {
     }
 
     public static func renderServices(_ snapshot: ServiceSnapshot, into writer: inout ExpositionWriter) {
-        // Fields are read through the buffer: iterating by value would copy each
-        // state (eleven strings retained and released) once per family.
-        snapshot.services.withUnsafeBufferPointer { services in
-            // Each service's label block is escaped once and reused by every family.
-            var blocks = LabelBlocks(blocks: services.count, bytesPerBlock: 96)
-            for index in services.indices {
-                blocks.pair("host", services[index].row.host)
-                blocks.pair("binary", services[index].row.binary)
-                blocks.pair("zone", services[index].row.zone)
-                blocks.pair("cluster", services[index].row.cluster)
-                blocks.finish()
-            }
-            writer.family(Metrics.serviceUp)
-            let up = sampleName(Metrics.serviceUp)
-            for index in services.indices {
-                writer.sample(up, blocks, index, value: Int64(services[index].isUp ? 1 : 0))
-            }
-            writer.family(Metrics.heartbeatAge)
-            let age = sampleName(Metrics.heartbeatAge)
-            for index in services.indices {
-                if let micros = services[index].heartbeatAgeMicros {
-                    writer.sample(age, blocks, index, micros: micros)
+        // Label blocks come escaped from the layout, shared by every family
+        // and, while labels stay the same, by every read. Rows are read in
+        // place: copying one retains and releases its eleven strings.
+        let layout = snapshot.layout
+        let now = snapshot.nowMicros, downTime = snapshot.downTimeMicros
+        snapshot.rows.withUnsafeBufferPointer { rows in
+            layout.kept.withUnsafeBufferPointer { kept in
+                writer.family(Metrics.serviceUp)
+                let up = sampleName(Metrics.serviceUp)
+                for index in kept.indices {
+                    let age = rows[kept[index]].lastHeartbeat.map { now &- $0 }
+                    let isUp = ServiceState.isUp(heartbeatAgeMicros: age, downTimeMicros: downTime)
+                    writer.sample(up, layout.blocks, index, value: Int64(isUp ? 1 : 0))
                 }
-            }
-            writer.family(Metrics.lastHeartbeat)
-            let last = sampleName(Metrics.lastHeartbeat)
-            for index in services.indices {
-                if let micros = services[index].row.lastHeartbeat {
-                    writer.sample(last, blocks, index, micros: micros)
+                writer.family(Metrics.heartbeatAge)
+                let age = sampleName(Metrics.heartbeatAge)
+                for index in kept.indices {
+                    if let last = rows[kept[index]].lastHeartbeat {
+                        writer.sample(age, layout.blocks, index, micros: now &- last)
+                    }
                 }
-            }
-            writer.family(Metrics.reports)
-            let reports = sampleName(Metrics.reports)
-            for index in services.indices {
-                if let count = services[index].row.reportCount {
-                    writer.sample(reports, blocks, index, value: count)
+                writer.family(Metrics.lastHeartbeat)
+                let last = sampleName(Metrics.lastHeartbeat)
+                for index in kept.indices {
+                    if let micros = rows[kept[index]].lastHeartbeat {
+                        writer.sample(last, layout.blocks, index, micros: micros)
+                    }
                 }
-            }
-            writer.family(Metrics.disabled)
-            let disabled = sampleName(Metrics.disabled)
-            for index in services.indices {
-                writer.sample(disabled, blocks, index, value: Int64(services[index].row.disabled ? 1 : 0))
-            }
-            writer.family(Metrics.serviceInfo)
-            let info = sampleName(Metrics.serviceInfo)
-            for index in services.indices {
-                writer.startExtendedSample(info, blocks, index)
-                writer.extraLabel("topic", services[index].row.topic)
-                writer.extraLabel("disabled_reason", services[index].row.disabledReason)
-                writer.extraLabel("replication_status", services[index].row.replicationStatus)
-                writer.extraLabel("active_backend_id", services[index].row.activeBackendID)
-                writer.extraLabel("frozen", services[index].row.frozen ? "true" : "false")
-                writer.extraLabel("rpc_version", services[index].row.rpcVersion)
-                writer.extraLabel("object_version", services[index].row.objectVersion)
-                writer.finishExtendedSample(value: 1)
+                writer.family(Metrics.reports)
+                let reports = sampleName(Metrics.reports)
+                for index in kept.indices {
+                    if let count = rows[kept[index]].reportCount {
+                        writer.sample(reports, layout.blocks, index, value: count)
+                    }
+                }
+                writer.family(Metrics.disabled)
+                let disabled = sampleName(Metrics.disabled)
+                for index in kept.indices {
+                    writer.sample(disabled, layout.blocks, index, value: Int64(rows[kept[index]].disabled ? 1 : 0))
+                }
             }
         }
+        writer.family(Metrics.serviceInfo)
+        writer.raw(layout.infoLines)
     }
 
     private static func sampleName(_ family: MetricFamily) -> [UInt8] {
@@ -113,31 +100,17 @@ public enum ExpositionRenderer {
     public static func renderWork(_ reports: [CollectorReport], nowMicros: Int64, into writer: inout ExpositionWriter) {
         for report in reports {
             guard let figures = report.figures else { continue }
-            let groups = figures.groups
-            var blocks = LabelBlocks(blocks: groups.count, bytesPerBlock: 64)
-            for group in groups {
-                blocks.pair("host", group.host)
-                if figures.kind.hasPool { blocks.pair("pool", group.pool) }
-                blocks.pair("status", group.status)
-                blocks.finish()
-            }
+            // Counts, sizes and label blocks were rendered when the figures were read.
+            let samples = figures.samples
             let families = figures.kind.families
             writer.family(families.count)
-            let count = sampleName(families.count)
-            for index in groups.indices {
-                writer.sample(count, blocks, index, value: groups[index].count)
-            }
+            writer.raw(samples.counts)
             writer.family(families.size)
-            let size = sampleName(families.size)
-            for index in groups.indices {
-                writer.sample(size, blocks, index, value: groups[index].sizeBytes)
-            }
+            writer.raw(samples.sizes)
             writer.family(families.oldest)
             let oldest = sampleName(families.oldest)
-            for index in groups.indices where groups[index].isTransitional {
-                if let micros = groups[index].oldestMicros {
-                    writer.sample(oldest, blocks, index, micros: nowMicros &- micros)
-                }
+            for (index, micros) in samples.agedOldestMicros.enumerated() {
+                writer.sample(oldest, samples.agedBlocks, index, micros: nowMicros &- micros)
             }
         }
     }

@@ -120,6 +120,11 @@ public struct ExpositionWriter: ~Copyable {
         buffer.append(UInt8(ascii: "\n"))
     }
 
+    /// Bytes already in exposition form (a family body rendered earlier).
+    mutating func raw(_ bytes: OwnedBytes) {
+        buffer.append(bytes.buffer)
+    }
+
     public mutating func end() {
         if format == .openMetrics { buffer.append("# EOF\n" as StaticString) }
     }

@@ -7,22 +7,41 @@ import Glibc
 public struct ServiceSnapshot: Sendable {
     public let nowMicros: Int64
     public let downTimeMicros: Int64
-    /// One state per label set, sorted by binary, host, zone, cluster.
-    public let services: [ServiceState]
+    /// Every live row of the read, in the order the database returned them.
+    let rows: [ServiceRow]
+    /// One state per label set, sorted by binary, host, zone, cluster. Made
+    /// on each access: the renderer reads `rows` in place instead.
+    public var services: [ServiceState] {
+        layout.kept.map { ServiceState(row: rows[$0], nowMicros: nowMicros, downTimeMicros: downTimeMicros) }
+    }
+    public var serviceCount: Int { layout.kept.count }
+    /// The row behind each service, in service order, without copying them.
+    var keptRows: LazyMapSequence<[Int], ServiceRow> { layout.kept.lazy.map { rows[$0] } }
     /// Rows dropped because another row had the same label set, in the order a
     /// row-by-row pass over `rows` drops them.
     public let droppedDuplicates: [ServiceRow]
 
+    /// The series' order and escaped labels (see `SeriesLayout`).
+    let layout: SeriesLayout
+
     public init(rows: [ServiceRow], nowMicros: Int64, downTimeMicros: Int64) {
+        self.init(rows: rows, nowMicros: nowMicros, downTimeMicros: downTimeMicros, reusing: nil)
+    }
+
+    /// `earlier` is the layout of an earlier read of the same table: kept
+    /// when these rows carry the same labels in the same places.
+    init(rows: [ServiceRow], nowMicros: Int64, downTimeMicros: Int64, reusing earlier: SeriesLayout?) {
         self.nowMicros = nowMicros
         self.downTimeMicros = downTimeMicros
         // Label sets are equal when their UTF-8 bytes are: that is what makes
         // two series one to Prometheus. Swift's `==` (canonical equivalence)
         // would merge "café" precomposed and decomposed and drop a live
         // service as a duplicate. Sorting by bytes puts duplicates side by side.
-        let (kept, dropped) = Self.reduceSorted(rows)
-        services = kept.map { ServiceState(row: rows[$0], nowMicros: nowMicros, downTimeMicros: downTimeMicros) }
-        droppedDuplicates = dropped
+        let layout = earlier?.reused(for: rows) ?? SeriesLayout(rows: rows)
+        self.layout = layout
+        self.rows = rows
+        droppedDuplicates = layout.runEnds.count == rows.count
+            ? [] : SeriesLayout.choose(rows, order: layout.order, runEnds: layout.runEnds).dropped.map { rows[$0] }
     }
 
     /// Newest known heartbeat wins; an unknown heartbeat loses to a known one;
@@ -35,47 +54,13 @@ public struct ServiceSnapshot: Sendable {
         default: return a.id > b.id
         }
     }
-
-    /// Sorts positions by label bytes (input order within a label set), then
-    /// keeps the preferred row of each run of equal label sets.
-    private static func reduceSorted(_ rows: [ServiceRow]) -> (kept: [Int], dropped: [ServiceRow]) {
-        let keys = SortKeys(rows)
-        var order = Array(rows.indices)
-        order.sort { a, b in
-            let c = keys.compare(a, b)
-            return c != 0 ? c < 0 : a < b
-        }
-        var kept: [Int] = []
-        kept.reserveCapacity(rows.count)
-        // (position of the row whose arrival dropped it, dropped row)
-        var drops: [(Int, Int)] = []
-        var start = 0
-        while start < order.count {
-            var best = order[start]
-            var end = start + 1
-            while end < order.count, keys.compare(order[end], best) == 0 {
-                let next = order[end]
-                if isPreferred(rows[next], over: rows[best]) {
-                    drops.append((next, best))
-                    best = next
-                } else {
-                    drops.append((next, next))
-                }
-                end += 1
-            }
-            kept.append(best)
-            start = end
-        }
-        drops.sort { $0.0 < $1.0 }
-        return (kept, drops.map { rows[$0.1] })
-    }
 }
 
 /// The label sets of all rows (binary, host, zone, cluster) copied once into
 /// one byte buffer, so that the n·log n comparisons of the sort are memcmp's
 /// of slices instead of String accesses. Immutable after init (`let` storage:
 /// no exclusivity checks in the comparator).
-private final class SortKeys {
+final class SortKeys {
     private let bytes: UnsafeMutablePointer<UInt8>
     /// Field `f` of row `r` is bytes[bounds[4r + f] ..< bounds[4r + f + 1]].
     private let bounds: UnsafeMutablePointer<Int>

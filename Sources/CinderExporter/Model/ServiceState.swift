@@ -8,14 +8,15 @@ public struct ServiceState: Sendable, Equatable {
 
     public init(row: ServiceRow, nowMicros: Int64, downTimeMicros: Int64) {
         self.row = row
-        if let last = row.lastHeartbeat {
-            let age = nowMicros - last
-            heartbeatAgeMicros = age
-            isUp = age.magnitude <= downTimeMicros.magnitude && downTimeMicros >= 0
-        } else {
-            heartbeatAgeMicros = nil
-            isUp = false
-        }
+        heartbeatAgeMicros = row.lastHeartbeat.map { nowMicros - $0 }
+        isUp = Self.isUp(heartbeatAgeMicros: heartbeatAgeMicros, downTimeMicros: downTimeMicros)
+    }
+
+    /// The rule itself: an unknown heartbeat is down.
+    @inline(__always)
+    static func isUp(heartbeatAgeMicros age: Int64?, downTimeMicros: Int64) -> Bool {
+        guard let age else { return false }
+        return age.magnitude <= downTimeMicros.magnitude && downTimeMicros >= 0
     }
 
     /// The `Updated_at` that `cinder service-list` displays: `modified_at` when it

@@ -44,15 +44,21 @@ public final class Scraper: Sendable {
         let ledger = ReadLedger(reader: reader, work: work, logger: logger)
         self.ledger = ledger
         let downTimeMicros = downTimeSeconds * 1_000_000
+        // The last good read's layout: the next read reuses its strings, its
+        // order and its escaped labels wherever the rows' labels are unchanged.
+        let lastLayout = Lock<SeriesLayout?>(nil)
         flight = SingleFlight { [reader, work, ledger] number in
             let started = Clock.monotonicSeconds()
             let result: Result<ServiceSnapshot, DatabaseError>
             let now: Int64
             do throws(DatabaseError) {
-                let rows = try reader.readRows()
+                let earlier = lastLayout.withLock { $0 }
+                let rows = try reader.readRows(reusingTextOf: earlier?.rows ?? [])
                 // One clock reading for the whole table, taken after the read.
                 now = Clock.nowMicros()
-                result = .success(ServiceSnapshot(rows: rows, nowMicros: now, downTimeMicros: downTimeMicros))
+                let snapshot = ServiceSnapshot(rows: rows, nowMicros: now, downTimeMicros: downTimeMicros, reusing: earlier)
+                lastLayout.withLock { $0 = snapshot.layout }
+                result = .success(snapshot)
             } catch {
                 now = Clock.nowMicros()
                 result = .failure(error)
@@ -119,7 +125,7 @@ public final class Scraper: Sendable {
         var writer = ExpositionWriter(format: format, capacity: 4096)
         var duplicates = 0
         if case .success(let snapshot) = outcome.snapshot {
-            writer = ExpositionWriter(format: format, capacity: 1024 + snapshot.services.count * 1200)
+            writer = ExpositionWriter(format: format, capacity: 1024 + snapshot.serviceCount * 1200)
             ExpositionRenderer.renderServices(snapshot, into: &writer)
             duplicates = snapshot.droppedDuplicates.count
         }
@@ -222,15 +228,15 @@ private final class ReadLedger: Sendable {
                     state.failing = false
                     logger.info("reading the services table again", metadata: ["database": "\(reader.description)"])
                 }
-                for service in snapshot.services where service.heartbeatAgeMicros == nil {
-                    if state.warnedUnknownIDs.insert(service.row.id).inserted {
-                        logger.warning("service heartbeat time unknown; exported as down", metadata: Scraper.metadata(service.row))
+                for row in snapshot.keptRows where row.lastHeartbeat == nil {
+                    if state.warnedUnknownIDs.insert(row.id).inserted {
+                        logger.warning("service heartbeat time unknown; exported as down", metadata: Scraper.metadata(row))
                     }
                 }
                 // A report_count that is not a number leaves that one series out: say so once.
-                for service in snapshot.services where service.row.reportCount == nil {
-                    if state.warnedReportCountIDs.insert(service.row.id).inserted {
-                        logger.warning("report_count is not a number; cinder_service_reports left out", metadata: Scraper.metadata(service.row))
+                for row in snapshot.keptRows where row.reportCount == nil {
+                    if state.warnedReportCountIDs.insert(row.id).inserted {
+                        logger.warning("report_count is not a number; cinder_service_reports left out", metadata: Scraper.metadata(row))
                     }
                 }
                 for row in snapshot.droppedDuplicates where state.warnedDuplicateIDs.insert(row.id).inserted {

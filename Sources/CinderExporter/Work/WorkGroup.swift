@@ -54,6 +54,12 @@ public struct WorkFigures: Sendable, Equatable {
     public let kind: WorkKind
     /// Sorted by host, pool, status bytes.
     public let groups: [WorkGroup]
+    /// The groups' sample lines, rendered once.
+    let samples: WorkSamples
+
+    public static func == (a: WorkFigures, b: WorkFigures) -> Bool {
+        a.kind == b.kind && a.groups == b.groups
+    }
 
     public init(kind: WorkKind, rows: [WorkGroupRow]) {
         self.kind = kind
@@ -80,5 +86,6 @@ public struct WorkFigures: Sendable, Equatable {
                       sizeGiB: value.size, oldestMicros: value.oldest,
                       isTransitional: kind.isTransitional(value.status))
         }
+        samples = WorkSamples(kind: kind, groups: groups)
     }
 }

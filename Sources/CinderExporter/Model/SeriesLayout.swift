@@ -1,0 +1,134 @@
+/// What a snapshot's series look like apart from their values: the rows'
+/// order by label bytes, which rows share a label set, which row each label
+/// set keeps, and every label block escaped once. Cinder rewrites each
+/// service's heartbeat every few seconds and its names almost never, so a
+/// read whose rows carry the same labels in the same places reuses the last
+/// layout: no sort, no escaping, and the info family is one copy.
+///
+/// Immutable once made, and shared between the snapshots of successive reads
+/// (hence `@unchecked Sendable`: its byte buffers are never written after init).
+final class SeriesLayout: @unchecked Sendable {
+    /// The rows the layout was made from; only their label fields matter.
+    let rows: [ServiceRow]
+    /// Row positions sorted by label bytes (binary, host, zone, cluster), input
+    /// order within a label set.
+    let order: [Int]
+    /// The end (in `order`) of each run of rows with equal label sets.
+    let runEnds: [Int]
+    /// The position of the row each label set keeps, in series order.
+    let kept: [Int]
+    /// `{host="…",binary="…",zone="…",cluster="…"}` of each kept row.
+    let blocks: LabelBlocks
+    /// The whole `cinder_service_info` family body: one line per kept row.
+    let infoLines: OwnedBytes
+
+    /// A new layout: sorts `rows` and groups equal label sets.
+    convenience init(rows: [ServiceRow]) {
+        let (order, runEnds) = Self.group(rows)
+        self.init(rows: rows, order: order, runEnds: runEnds)
+    }
+
+    /// A layout for `rows` ordered and grouped as given, keeping the
+    /// preferred row of each label set.
+    init(rows: [ServiceRow], order: [Int], runEnds: [Int]) {
+        self.rows = rows
+        self.order = order
+        self.runEnds = runEnds
+        kept = Self.choose(rows, order: order, runEnds: runEnds).kept
+        var blocks = LabelBlocks(blocks: kept.count, bytesPerBlock: 96)
+        var info = ExpositionWriter(format: .text004, capacity: kept.count * 320 + 64)
+        let name = Array(Metrics.serviceInfo.sampleName.utf8)
+        for (index, position) in kept.enumerated() {
+            let row = rows[position]
+            blocks.pair("host", row.host)
+            blocks.pair("binary", row.binary)
+            blocks.pair("zone", row.zone)
+            blocks.pair("cluster", row.cluster)
+            blocks.finish()
+            info.startExtendedSample(name, blocks, index)
+            info.extraLabel("topic", row.topic)
+            info.extraLabel("disabled_reason", row.disabledReason)
+            info.extraLabel("replication_status", row.replicationStatus)
+            info.extraLabel("active_backend_id", row.activeBackendID)
+            info.extraLabel("frozen", row.frozen ? "true" : "false")
+            info.extraLabel("rpc_version", row.rpcVersion)
+            info.extraLabel("object_version", row.objectVersion)
+            info.finishExtendedSample(value: 1)
+        }
+        self.blocks = blocks
+        infoLines = info.finish()
+    }
+
+    /// This layout when `rows` carry the same labels in the same places and
+    /// keep the same rows; the same grouping with new label blocks when only
+    /// the kept rows differ (a duplicate's heartbeat overtook another's); nil
+    /// when any label differs.
+    func reused(for rows: [ServiceRow]) -> SeriesLayout? {
+        guard rows.count == self.rows.count else { return nil }
+        let matches = rows.withUnsafeBufferPointer { new in
+            self.rows.withUnsafeBufferPointer { old in
+                for index in new.indices where !Self.sameLabels(new[index], old[index]) { return false }
+                return true
+            }
+        }
+        guard matches else { return nil }
+        // Without duplicates every label set keeps its only row.
+        if runEnds.count == rows.count { return self }
+        if Self.choose(rows, order: order, runEnds: runEnds).kept == kept { return self }
+        return SeriesLayout(rows: rows, order: order, runEnds: runEnds)
+    }
+
+    /// Every field that appears in a label, compared by bytes.
+    private static func sameLabels(_ a: ServiceRow, _ b: ServiceRow) -> Bool {
+        a.frozen == b.frozen
+            && TextBytes.same(a.host, b.host) && TextBytes.same(a.binary, b.binary)
+            && TextBytes.same(a.zone, b.zone) && TextBytes.same(a.cluster, b.cluster)
+            && TextBytes.same(a.topic, b.topic) && TextBytes.same(a.disabledReason, b.disabledReason)
+            && TextBytes.same(a.replicationStatus, b.replicationStatus)
+            && TextBytes.same(a.activeBackendID, b.activeBackendID)
+            && TextBytes.same(a.rpcVersion, b.rpcVersion) && TextBytes.same(a.objectVersion, b.objectVersion)
+    }
+
+    /// Sorts positions by label bytes (input order within a label set) and
+    /// finds the runs of equal label sets.
+    private static func group(_ rows: [ServiceRow]) -> (order: [Int], runEnds: [Int]) {
+        let keys = SortKeys(rows)
+        var order = Array(rows.indices)
+        order.sort { a, b in
+            let c = keys.compare(a, b)
+            return c != 0 ? c < 0 : a < b
+        }
+        var runEnds: [Int] = []
+        runEnds.reserveCapacity(rows.count)
+        if !order.isEmpty {
+            for end in 1..<order.count where keys.compare(order[end], order[end - 1]) != 0 { runEnds.append(end) }
+            runEnds.append(order.count)
+        }
+        return (order, runEnds)
+    }
+
+    /// Keeps the preferred row of each run (SPEC §2); the others are dropped,
+    /// listed in the order a row-by-row pass over `rows` drops them.
+    static func choose(_ rows: [ServiceRow], order: [Int], runEnds: [Int]) -> (kept: [Int], dropped: [Int]) {
+        var kept: [Int] = []
+        kept.reserveCapacity(runEnds.count)
+        // (position of the row whose arrival dropped it, dropped position)
+        var drops: [(Int, Int)] = []
+        var start = 0
+        for end in runEnds {
+            var best = order[start]
+            for next in order[(start + 1)..<end] {
+                if ServiceSnapshot.isPreferred(rows[next], over: rows[best]) {
+                    drops.append((next, best))
+                    best = next
+                } else {
+                    drops.append((next, next))
+                }
+            }
+            kept.append(best)
+            start = end
+        }
+        drops.sort { $0.0 < $1.0 }
+        return (kept, drops.map(\.1))
+    }
+}

@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Text compared by its UTF-8 bytes. Two label sets are one series only when
+/// their bytes are equal, so the read-to-read caches compare bytes, never with
+/// Swift's `==` (canonical equivalence would call "café" precomposed and
+/// decomposed the same).
+enum TextBytes {
+    /// True when `a` and `b` hold the same bytes.
+    @inline(__always)
+    static func same(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        let compared: Bool? = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in equal(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) }
+        } ?? nil
+        return compared ?? a.utf8.elementsEqual(b.utf8)
+    }
+
+    /// `previous` when it holds exactly `bytes`, else `bytes` decoded (invalid
+    /// UTF-8 repaired with U+FFFD). Cinder rewrites a service's heartbeat every
+    /// few seconds but its names almost never: reusing the last read's string
+    /// skips an allocation and a UTF-8 validation per column. A repaired string
+    /// never equals its raw bytes, so it is decoded afresh (and repaired
+    /// the same way) every time.
+    @inline(__always)
+    static func decode(_ bytes: UnsafeRawBufferPointer, reusing previous: String) -> String {
+        if previous.utf8.count == bytes.count {
+            let reused: Bool? = previous.utf8.withContiguousStorageIfAvailable { equal(UnsafeRawBufferPointer($0), bytes) }
+            if reused == true { return previous }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @inline(__always)
+    private static func equal(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer) -> Bool {
+        guard x.count == y.count else { return false }
+        guard x.count > 0, let p = x.baseAddress, let q = y.baseAddress else { return true }
+        return memcmp(p, q, x.count) == 0
+    }
+}
