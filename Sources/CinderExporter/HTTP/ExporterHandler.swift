@@ -42,22 +42,22 @@ public struct ExporterHandler: HTTPHandler {
         // Every scrape joins the read in flight; only rendering is bounded.
         let outcome = scraper.read(timeoutSeconds: budget)
         let format = ExpositionFormat.negotiate(accept: request.headers["accept"])
-        let key = SharedRenders.Key(read: outcome.read, format: format,
-                                    gzip: GzipCompressor.accepts(request.headers["accept-encoding"]))
-        if outcome.isSuccess, let response = shared.response(for: key) { return response }
         let limit = min(budget ?? scraper.readTimeoutSeconds, scraper.readTimeoutSeconds)
         let remaining = max(0.05, limit - (Clock.monotonicSeconds() - started))
-        guard renderSlots.wait(timeout: .now() + .nanoseconds(Int(remaining * 1e9))) == .success else {
-            return .text(503, "Too many concurrent scrapes.\n")
+        let deadline = DispatchTime.now() + .nanoseconds(Int(remaining * 1e9))
+        let render = { () -> HTTPResponse? in
+            guard renderSlots.wait(timeout: deadline) == .success else { return nil }
+            defer { renderSlots.signal() }
+            let body = scraper.render(outcome, format: format, startedAt: started)
+            return compressed(HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body),
+                              for: request)
         }
-        defer { renderSlots.signal() }
-        // Another scrape of the same read may have rendered while this one waited.
-        if outcome.isSuccess, let response = shared.response(for: key) { return response }
-        let body = scraper.render(outcome, format: format, startedAt: started)
-        let response = compressed(HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body),
-                                  for: request)
-        if outcome.isSuccess { shared.store(response, for: key) }
-        return response
+        let busy = HTTPResponse.text(503, "Too many concurrent scrapes.\n")
+        // A failed read's answer is the caller's own (its error, its duration).
+        guard outcome.isSuccess else { return render() ?? busy }
+        let key = SharedRenders.Key(read: outcome.read, format: format,
+                                    gzip: GzipCompressor.accepts(request.headers["accept-encoding"]))
+        return shared.response(for: key, deadline: deadline, render: render) ?? busy
     }
 
     /// The landing page reads the table too: it shares the read in flight and
