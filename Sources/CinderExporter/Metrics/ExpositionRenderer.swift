@@ -25,49 +25,70 @@ public enum ExpositionRenderer {
 
     public static func renderServices(_ snapshot: ServiceSnapshot, into writer: inout ExpositionWriter) {
         // Label blocks come escaped from the layout, shared by every family
-        // and, while labels stay the same, by every read. Rows are read in
-        // place: copying one retains and releases its eleven strings.
+        // and, while labels stay the same, by every read.
         let layout = snapshot.layout
+        let values = ServiceValues.gather(snapshot)
         let now = snapshot.nowMicros, downTime = snapshot.downTimeMicros
-        snapshot.rows.withUnsafeBufferPointer { rows in
-            layout.kept.withUnsafeBufferPointer { kept in
-                writer.family(Metrics.serviceUp)
-                let up = sampleName(Metrics.serviceUp)
-                for index in kept.indices {
-                    let age = rows[kept[index]].lastHeartbeat.map { now &- $0 }
-                    let isUp = ServiceState.isUp(heartbeatAgeMicros: age, downTimeMicros: downTime)
-                    writer.sample(up, layout.blocks, index, value: Int64(isUp ? 1 : 0))
-                }
-                writer.family(Metrics.heartbeatAge)
-                let age = sampleName(Metrics.heartbeatAge)
-                for index in kept.indices {
-                    if let last = rows[kept[index]].lastHeartbeat {
-                        writer.sample(age, layout.blocks, index, micros: now &- last)
-                    }
-                }
-                writer.family(Metrics.lastHeartbeat)
-                let last = sampleName(Metrics.lastHeartbeat)
-                for index in kept.indices {
-                    if let micros = rows[kept[index]].lastHeartbeat {
-                        writer.sample(last, layout.blocks, index, micros: micros)
-                    }
-                }
-                writer.family(Metrics.reports)
-                let reports = sampleName(Metrics.reports)
-                for index in kept.indices {
-                    if let count = rows[kept[index]].reportCount {
-                        writer.sample(reports, layout.blocks, index, value: count)
-                    }
-                }
-                writer.family(Metrics.disabled)
-                let disabled = sampleName(Metrics.disabled)
-                for index in kept.indices {
-                    writer.sample(disabled, layout.blocks, index, value: Int64(rows[kept[index]].disabled ? 1 : 0))
-                }
+        values.withUnsafeBufferPointer { values in
+            writer.family(Metrics.serviceUp)
+            let up = sampleName(Metrics.serviceUp)
+            for index in values.indices {
+                let age = values[index].hasHeartbeat ? now &- values[index].lastHeartbeat : nil
+                let isUp = ServiceState.isUp(heartbeatAgeMicros: age, downTimeMicros: downTime)
+                writer.sample(up, layout.blocks, index, value: Int64(isUp ? 1 : 0))
+            }
+            writer.family(Metrics.heartbeatAge)
+            let age = sampleName(Metrics.heartbeatAge)
+            for index in values.indices where values[index].hasHeartbeat {
+                writer.sample(age, layout.blocks, index, micros: now &- values[index].lastHeartbeat)
+            }
+            writer.family(Metrics.lastHeartbeat)
+            let last = sampleName(Metrics.lastHeartbeat)
+            for index in values.indices where values[index].hasHeartbeat {
+                writer.sample(last, layout.blocks, index, micros: values[index].lastHeartbeat)
+            }
+            writer.family(Metrics.reports)
+            let reports = sampleName(Metrics.reports)
+            for index in values.indices where values[index].hasReportCount {
+                writer.sample(reports, layout.blocks, index, value: values[index].reportCount)
+            }
+            writer.family(Metrics.disabled)
+            let disabled = sampleName(Metrics.disabled)
+            for index in values.indices {
+                writer.sample(disabled, layout.blocks, index, value: Int64(values[index].disabled ? 1 : 0))
             }
         }
         writer.family(Metrics.serviceInfo)
         writer.raw(layout.infoLines)
+    }
+
+    /// What the per-service families print, 24 bytes per service in series
+    /// order. Gathered in one pass over the rows in their own order: the
+    /// families then read memory in sequence, where reading rows (hundreds of
+    /// bytes each) in label order missed the cache five times per service.
+    struct ServiceValues {
+        var lastHeartbeat: Int64 = 0
+        var reportCount: Int64 = 0
+        var hasHeartbeat = false
+        var hasReportCount = false
+        var disabled = false
+
+        static func gather(_ snapshot: ServiceSnapshot) -> [ServiceValues] {
+            let layout = snapshot.layout
+            return [ServiceValues](unsafeUninitializedCapacity: layout.kept.count) { values, initialized in
+                snapshot.rows.withUnsafeBufferPointer { rows in
+                    layout.serviceIndexOfRow.withUnsafeBufferPointer { serviceIndex in
+                        for position in rows.indices where serviceIndex[position] >= 0 {
+                            let last = rows[position].lastHeartbeat, reports = rows[position].reportCount
+                            (values.baseAddress! + Int(serviceIndex[position])).initialize(to: ServiceValues(
+                                lastHeartbeat: last ?? 0, reportCount: reports ?? 0, hasHeartbeat: last != nil,
+                                hasReportCount: reports != nil, disabled: rows[position].disabled))
+                        }
+                    }
+                }
+                initialized = layout.kept.count
+            }
+        }
     }
 
     private static func sampleName(_ family: MetricFamily) -> [UInt8] {

@@ -17,6 +17,9 @@ final class SeriesLayout: @unchecked Sendable {
     let runEnds: [Int]
     /// The position of the row each label set keeps, in series order.
     let kept: [Int]
+    /// For each row position, its service's index in `kept`, or -1 for a
+    /// dropped duplicate: lets the renderer gather values in row order.
+    let serviceIndexOfRow: [Int32]
     /// `{host="…",binary="…",zone="…",cluster="…"}` of each kept row.
     let blocks: LabelBlocks
     /// The whole `cinder_service_info` family body: one line per kept row.
@@ -35,6 +38,9 @@ final class SeriesLayout: @unchecked Sendable {
         self.order = order
         self.runEnds = runEnds
         kept = Self.choose(rows, order: order, runEnds: runEnds).kept
+        var serviceIndexOfRow = [Int32](repeating: -1, count: rows.count)
+        for (index, position) in kept.enumerated() { serviceIndexOfRow[position] = Int32(index) }
+        self.serviceIndexOfRow = serviceIndexOfRow
         var blocks = LabelBlocks(blocks: kept.count, bytesPerBlock: 96)
         var info = ExpositionWriter(format: .text004, capacity: kept.count * 320 + 64)
         let name = Array(Metrics.serviceInfo.sampleName.utf8)
