@@ -10,6 +10,9 @@ enum TextBytes {
     /// True when `a` and `b` hold the same bytes.
     @inline(__always)
     static func same(_ a: String, _ b: String) -> Bool {
+        // The same storage, or the same inline small string: the same bytes.
+        // This is the common case, since readers reuse unchanged strings.
+        if bits(a) == bits(b) { return true }
         guard a.utf8.count == b.utf8.count else { return false }
         let compared: Bool? = a.utf8.withContiguousStorageIfAvailable { x in
             b.utf8.withContiguousStorageIfAvailable { y in equal(UnsafeRawBufferPointer(x), UnsafeRawBufferPointer(y)) }
@@ -30,6 +33,13 @@ enum TextBytes {
             if reused == true { return previous }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A string's two words: its count and flags, and its storage (or, for a
+    /// small string, its bytes inline).
+    @inline(__always)
+    private static func bits(_ text: String) -> (UInt64, UInt64) {
+        unsafeBitCast(text, to: (UInt64, UInt64).self)
     }
 
     @inline(__always)
