@@ -237,6 +237,24 @@ final class MariaDBReaderTests: XCTestCase {
         XCTAssertEqual(read.map(\.disabledReason), [long, boundary1024, boundary1025, "", ""])
     }
 
+    /// A second read reusing the first one's strings (issue 15) still reads
+    /// changed bytes afresh, and repairs invalid UTF-8 every time.
+    func testReadReusingTheLastRowsReadsChangedBytes() throws {
+        try load([["id": .integer(1), "host": .bytes(Array("caf\u{E9}@lvm".utf8)), "topic": .text("cinder-volume")],
+                  ["id": .integer(2), "host": .bytes([0x61, 0xFF, 0x62])]],
+                 schema: Fixture.mysqlSchema(host: "varbinary(255)", reason: "text"))
+        let reader = MariaDBReader(target: target(), timeoutSeconds: 5)
+        let first = try reader.readRows()
+        XCTAssertEqual(first.map { Array($0.host.utf8) }, [Array("caf\u{E9}@lvm".utf8), Array("a\u{FFFD}b".utf8)])
+        // "cafe" + U+0301 + "@lvm"
+        try server.sql("UPDATE services SET host = X'63616665CC81406C766D', report_count = 7 WHERE id = 1", database: "cinder")
+        let second = try reader.readRows(reusingTextOf: first)
+        XCTAssertEqual(second.map { Array($0.host.utf8) }, [Array("cafe\u{301}@lvm".utf8), Array("a\u{FFFD}b".utf8)],
+                       "canonically equal, other bytes: the new bytes come through")
+        XCTAssertEqual(second.map(\.topic), ["cinder-volume", ""])
+        XCTAssertEqual(second.first?.reportCount, 7)
+    }
+
     func testCharsetUTF8InTheURLStillReadsEmoji() throws {
         try load(Fixture.rows)
         let url = "mysql+pymysql://root@127.0.0.1:\(server.port)/cinder?charset=utf8"
