@@ -57,14 +57,27 @@ final class BufferPoolTests: XCTestCase {
 
     func testTheSmallestFittingBufferIsHandedOut() {
         let pool = BufferPool(maxBuffers: 4, maxBytes: 64 << 20)
-        let big = pool.take(minimumCapacity: 8 * unit)
+        let big = pool.take(minimumCapacity: 5 * unit)
         let small = pool.take(minimumCapacity: 2 * unit)
         let middle = pool.take(minimumCapacity: 4 * unit)
         [big, small, middle].forEach(pool.give)
         XCTAssertEqual(pool.take(minimumCapacity: 3 * unit).base, middle.base)
         XCTAssertEqual(pool.take(minimumCapacity: 2 * unit).base, small.base)
-        XCTAssertEqual(pool.take(minimumCapacity: 2 * unit).base, big.base)
+        XCTAssertEqual(pool.take(minimumCapacity: 3 * unit).base, big.base)
         [big, small, middle].forEach(pool.give)
+    }
+
+    func testABufferOverTwiceTheRequestIsNotHandedOut() {
+        let pool = BufferPool(maxBuffers: 4, maxBytes: 64 << 20)
+        let big = pool.take(minimumCapacity: 8 * unit)
+        pool.give(big)
+        let small = pool.take(minimumCapacity: 3 * unit)
+        XCTAssertNotEqual(small.base, big.base)
+        XCTAssertEqual(small.capacity, 3 * unit)
+        XCTAssertEqual(pool.kept.count, 1)
+        XCTAssertEqual(pool.take(minimumCapacity: 4 * unit).base, big.base, "exactly twice still fits")
+        pool.give(small)
+        pool.give(big)
     }
 
     func testATooSmallBufferIsNotHandedOut() {

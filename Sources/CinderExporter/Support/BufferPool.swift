@@ -47,7 +47,10 @@ final class BufferPool: Sendable {
     }
 
     /// A buffer of at least `minimumCapacity` bytes (uninitialized): the
-    /// smallest kept one that fits, else a new one. Big requests are rounded
+    /// smallest kept one that fits, unless it is over twice the request (a
+    /// small holder, such as a layout kept for many scrapes, must not pin a
+    /// body's resident pages while the next body maps fresh ones), else a new
+    /// one. Big requests are rounded
     /// up to a multiple of the threshold, so that a body a few bytes longer
     /// than the last one still fits the buffer the last one left.
     func take(minimumCapacity: Int) -> Buffer {
@@ -58,7 +61,8 @@ final class BufferPool: Sendable {
         let reused = idle.withLock { idle -> Buffer? in
             // Of equal ones the newest, the likeliest to be warm in the CPU cache.
             var best: Int?
-            for index in idle.indices where idle[index].capacity >= minimumCapacity {
+            for index in idle.indices
+            where idle[index].capacity >= minimumCapacity && idle[index].capacity <= 2 * minimumCapacity {
                 if best == nil || idle[index].capacity <= idle[best!].capacity { best = index }
             }
             return best.map { idle.remove(at: $0) }
