@@ -24,9 +24,11 @@ final class BufferPool: Sendable {
     }
 
     /// The process-wide pool. Four buffers cover one scrape's set at 10,000
-    /// services (body, label blocks, gzip output, the previous read's body
-    /// still held for scrapes that join it); 64 MiB of capacity bounds them
-    /// whatever the size (see bench/README.md for the measurements).
+    /// services (the body, 12 MiB reserved for 8.6 MB written; the gzip
+    /// output; the previous read's body, still held for scrapes that join
+    /// it); 64 MiB of capacity bounds them whatever the size. Measured there:
+    /// page faults per scrape 2,730 → 580, their share of CPU time 20% → 6%,
+    /// peak RSS (VmHWM) after 1 and after 16 gzip clients unchanged (42.6 MB).
     static let shared = BufferPool(maxBuffers: 4, maxBytes: 64 << 20)
 
     /// Glibc's mmap threshold (`AllocatorTuning`): smaller buffers are left to malloc.
