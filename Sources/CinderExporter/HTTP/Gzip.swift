@@ -28,11 +28,12 @@ public final class GzipCompressor: Sendable {
             }
             if spare { libdeflate_free_compressor(compressor) }
         }
+        // From the buffer pool, like the body: reused pages, no fresh faults.
         let bound = libdeflate_gzip_compress_bound(compressor, input.count)
-        let output = UnsafeMutablePointer<UInt8>.allocate(capacity: bound)
-        let written = libdeflate_gzip_compress(compressor, input.base, input.count, output, bound)
+        let output = BufferPool.shared.take(minimumCapacity: bound)
+        let written = libdeflate_gzip_compress(compressor, input.base, input.count, output.base, bound)
         guard written > 0 else {
-            output.deallocate()
+            BufferPool.shared.give(output)
             return nil
         }
         return OwnedBytes(adopting: output, count: written)

@@ -2,18 +2,20 @@
 /// built from tens of thousands of small pieces (names, label values, digits):
 /// here each piece costs a capacity check and a copy, where `Array.append`
 /// pays uniqueness and growth checks per call. Noncopyable: it owns its
-/// memory and frees it in deinit.
+/// memory and hands it back in deinit. Its memory comes from `BufferPool`, so
+/// a multi-megabyte body reuses the pages of an earlier one.
 struct ByteBuffer: ~Copyable {
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private(set) var count = 0
 
     init(capacity: Int) {
-        self.capacity = max(capacity, 64)
-        base = .allocate(capacity: self.capacity)
+        let buffer = BufferPool.shared.take(minimumCapacity: max(capacity, 64))
+        base = buffer.base
+        self.capacity = buffer.capacity
     }
 
-    deinit { base.deallocate() }
+    deinit { BufferPool.shared.give(.init(base: base, capacity: capacity)) }
 
     /// Room for `extra` more bytes.
     @inline(__always)
@@ -24,11 +26,11 @@ struct ByteBuffer: ~Copyable {
     private mutating func grow(to needed: Int) {
         var newCapacity = capacity * 2
         while newCapacity < needed { newCapacity *= 2 }
-        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        grown.initialize(from: base, count: count)
-        base.deallocate()
-        base = grown
-        capacity = newCapacity
+        let grown = BufferPool.shared.take(minimumCapacity: newCapacity)
+        grown.base.initialize(from: base, count: count)
+        BufferPool.shared.give(.init(base: base, capacity: capacity))
+        base = grown.base
+        capacity = grown.capacity
     }
 
     @inline(__always)
@@ -197,7 +199,7 @@ struct ByteBuffer: ~Copyable {
 
     /// Hands the bytes over without copying them; the buffer is gone after.
     consuming func take() -> OwnedBytes {
-        let owned = OwnedBytes(adopting: base, count: count)
+        let owned = OwnedBytes(adopting: .init(base: base, capacity: capacity), count: count)
         discard self
         return owned
     }
@@ -213,23 +215,31 @@ struct ByteBuffer: ~Copyable {
 
 /// Bytes on the heap with one owner at a time, handed from the renderer to
 /// gzip and to libmicrohttpd without copying a multi-megabyte body. Immutable
-/// once made: that is why it may cross threads.
+/// once made: that is why it may cross threads. Its memory goes back to
+/// `BufferPool` when the last owner lets go (libmicrohttpd, after sending).
 public final class OwnedBytes: @unchecked Sendable {
     public let base: UnsafeMutablePointer<UInt8>?
     public let count: Int
+    /// The allocation's size, which the pool needs to take it back.
+    private let capacity: Int
 
-    init(adopting base: UnsafeMutablePointer<UInt8>?, count: Int) {
-        self.base = base
+    /// Takes over `buffer`, whose first `count` bytes are initialized.
+    init(adopting buffer: BufferPool.Buffer, count: Int) {
+        precondition(count <= buffer.capacity)
+        base = buffer.base
+        capacity = buffer.capacity
         self.count = count
     }
 
     public convenience init(_ bytes: [UInt8]) {
-        let base = UnsafeMutablePointer<UInt8>.allocate(capacity: max(bytes.count, 1))
-        bytes.withUnsafeBufferPointer { if let source = $0.baseAddress { base.initialize(from: source, count: $0.count) } }
-        self.init(adopting: base, count: bytes.count)
+        let buffer = BufferPool.shared.take(minimumCapacity: max(bytes.count, 1))
+        bytes.withUnsafeBufferPointer { if let source = $0.baseAddress { buffer.base.initialize(from: source, count: $0.count) } }
+        self.init(adopting: buffer, count: bytes.count)
     }
 
-    deinit { base?.deallocate() }
+    deinit {
+        if let base { BufferPool.shared.give(.init(base: base, capacity: capacity)) }
+    }
 
     public var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
     public var array: [UInt8] { Array(buffer) }

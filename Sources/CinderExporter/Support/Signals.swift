@@ -36,11 +36,12 @@ public enum TerminationSignals {
 /// largest body freed so far, after which bodies come from (and stay in) the
 /// heap. Two arenas and a fixed threshold give big bodies back to the system.
 /// Measured at 10,000 services with 16 gzip clients: peak RSS 79 MB and 33 MB
-/// after, against 160–230 MB and 120–210 MB with the defaults; the price is
-/// fresh page faults for each body, a fraction of a millisecond per scrape.
+/// after, against 160–230 MB and 120–210 MB with the defaults; the price,
+/// fresh page faults for each body, is what `BufferPool` (which shares the
+/// threshold) takes back by keeping a few big buffers.
 public enum AllocatorTuning {
     public static func apply() {
         mallopt(M_ARENA_MAX, 2)
-        mallopt(M_MMAP_THRESHOLD, 256 * 1024)
+        mallopt(M_MMAP_THRESHOLD, Int32(BufferPool.threshold))
     }
 }
