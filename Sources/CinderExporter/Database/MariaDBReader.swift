@@ -21,9 +21,11 @@ public final class MariaDBReader: ServiceReader {
 
     public func readRows(reusingTextOf previous: [ServiceRow]) throws(DatabaseError) -> [ServiceRow] {
         var position = 0
-        return try link.query(ServiceQuery.sql, columns: Self.columns, what: "the services table") { row throws(DatabaseError) in
-            defer { position += 1 }
-            return try Self.decode(row, reusing: position < previous.count ? previous[position] : nil)
+        return try previous.withUnsafeBufferPointer { previous throws(DatabaseError) in
+            try link.query(ServiceQuery.sql, columns: Self.columns, what: "the services table") { row throws(DatabaseError) in
+                defer { position += 1 }
+                return try Self.decode(row, reusing: previous, at: position)
+            }
         }
     }
 
@@ -48,26 +50,25 @@ public final class MariaDBReader: ServiceReader {
 
     private typealias C = ServiceQuery.Column
 
-    private static let blank = ServiceRow(id: 0)
-
-    /// SPEC §1's readings, the same as `SQLiteReader.decode`; text reuses
-    /// `earlier`'s strings where the bytes and the id are the same.
-    private static func decode(_ row: borrowing MariaDBRow, reusing earlier: ServiceRow?) throws(DatabaseError) -> ServiceRow {
+    /// SPEC §1's readings, the same as `SQLiteReader.decode`; text reuses the
+    /// strings of `previous[position]` where the bytes and the id are the same.
+    private static func decode(_ row: borrowing MariaDBRow, reusing previous: UnsafeBufferPointer<ServiceRow>,
+                               at position: Int) throws(DatabaseError) -> ServiceRow {
         let id = row.integer(C.id.rawValue) ?? 0
-        let same = earlier.flatMap { $0.id == id ? $0 : nil } ?? Self.blank
-        func text(_ column: C, _ earlier: String) throws(DatabaseError) -> String {
-            try row.text(column.rawValue, reusing: earlier) ?? ""
+        let earlier = position < previous.count && previous[position].id == id ? previous.baseAddress! + position : nil
+        func text(_ column: C, _ reusable: String?) throws(DatabaseError) -> String {
+            try row.text(column.rawValue, reusing: reusable ?? "") ?? ""
         }
         return ServiceRow(
             id: id,
-            host: try text(.host, same.host), binary: try text(.binary, same.binary),
-            topic: try text(.topic, same.topic),
-            zone: try text(.zone, same.zone), cluster: try text(.cluster, same.cluster),
-            disabledReason: try text(.disabledReason, same.disabledReason),
-            replicationStatus: try text(.replicationStatus, same.replicationStatus),
-            activeBackendID: try text(.activeBackendID, same.activeBackendID),
-            rpcVersion: try text(.rpcVersion, same.rpcVersion),
-            objectVersion: try text(.objectVersion, same.objectVersion),
+            host: try text(.host, earlier?.pointee.host), binary: try text(.binary, earlier?.pointee.binary),
+            topic: try text(.topic, earlier?.pointee.topic),
+            zone: try text(.zone, earlier?.pointee.zone), cluster: try text(.cluster, earlier?.pointee.cluster),
+            disabledReason: try text(.disabledReason, earlier?.pointee.disabledReason),
+            replicationStatus: try text(.replicationStatus, earlier?.pointee.replicationStatus),
+            activeBackendID: try text(.activeBackendID, earlier?.pointee.activeBackendID),
+            rpcVersion: try text(.rpcVersion, earlier?.pointee.rpcVersion),
+            objectVersion: try text(.objectVersion, earlier?.pointee.objectVersion),
             reportCount: row.integer(C.reportCount.rawValue),
             disabled: (row.integer(C.disabled.rawValue) ?? 0) != 0, frozen: (row.integer(C.frozen.rawValue) ?? 0) != 0,
             createdAt: row.time(C.createdAt.rawValue), updatedAt: row.time(C.updatedAt.rawValue),

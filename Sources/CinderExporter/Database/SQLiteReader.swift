@@ -23,8 +23,7 @@ public final class SQLiteReader: ServiceReader {
             rows.reserveCapacity(previous.count)
             try previous.withUnsafeBufferPointer { previous throws(DatabaseError) in
                 try file.statement(ServiceQuery.sql).run { row throws(DatabaseError) in
-                    let earlier = rows.count < previous.count ? previous[rows.count] : nil
-                    rows.append(Self.decode(row, reusing: earlier))
+                    rows.append(Self.decode(row, reusing: previous, at: rows.count))
                 }
             }
             return rows
@@ -33,32 +32,32 @@ public final class SQLiteReader: ServiceReader {
 
     private typealias C = ServiceQuery.Column
 
-    /// One row; its text reuses `earlier`'s strings where the bytes are the
-    /// same and the id is (rows come back in the same order read after read).
-    static func decode(_ row: SQLiteRow, reusing earlier: ServiceRow? = nil) -> ServiceRow {
+    /// One row; its text reuses the strings of `previous[position]` where the
+    /// bytes are the same and so is the id (rows come back in the same order
+    /// read after read). The earlier row is read in place, never copied.
+    static func decode(_ row: SQLiteRow, reusing previous: UnsafeBufferPointer<ServiceRow> = .init(start: nil, count: 0),
+                       at position: Int = 0) -> ServiceRow {
         let id = row.kind(C.id.rawValue) == .integer ? row.int64(C.id.rawValue) : 0
-        let same = earlier.flatMap { $0.id == id ? $0 : nil } ?? Self.blank
+        // The earlier row at this place, if it is the same row; its fields
+        // are read through the buffer (a row copy would retain every string).
+        let earlier = position < previous.count && previous[position].id == id ? previous.baseAddress! + position : nil
+        func text(_ column: C, _ reusable: String?) -> String { row.text(column.rawValue, reusing: reusable ?? "") }
         return ServiceRow(
             id: id,
-            host: text(row, .host, same.host), binary: text(row, .binary, same.binary),
-            topic: text(row, .topic, same.topic),
-            zone: text(row, .zone, same.zone), cluster: text(row, .cluster, same.cluster),
-            disabledReason: text(row, .disabledReason, same.disabledReason),
-            replicationStatus: text(row, .replicationStatus, same.replicationStatus),
-            activeBackendID: text(row, .activeBackendID, same.activeBackendID),
-            rpcVersion: text(row, .rpcVersion, same.rpcVersion),
-            objectVersion: text(row, .objectVersion, same.objectVersion),
+            host: text(.host, earlier?.pointee.host), binary: text(.binary, earlier?.pointee.binary),
+            topic: text(.topic, earlier?.pointee.topic),
+            zone: text(.zone, earlier?.pointee.zone), cluster: text(.cluster, earlier?.pointee.cluster),
+            disabledReason: text(.disabledReason, earlier?.pointee.disabledReason),
+            replicationStatus: text(.replicationStatus, earlier?.pointee.replicationStatus),
+            activeBackendID: text(.activeBackendID, earlier?.pointee.activeBackendID),
+            rpcVersion: text(.rpcVersion, earlier?.pointee.rpcVersion),
+            objectVersion: text(.objectVersion, earlier?.pointee.objectVersion),
             reportCount: integer(row, .reportCount),
             disabled: flag(row, .disabled), frozen: flag(row, .frozen),
             createdAt: time(row, .createdAt), updatedAt: time(row, .updatedAt),
             modifiedAt: time(row, .modifiedAt))
     }
 
-    private static let blank = ServiceRow(id: 0)
-
-    private static func text(_ row: SQLiteRow, _ column: C, _ earlier: String) -> String {
-        row.text(column.rawValue, reusing: earlier)
-    }
     private static func integer(_ row: SQLiteRow, _ column: C) -> Int64? { row.integer(column.rawValue) }
     private static func flag(_ row: SQLiteRow, _ column: C) -> Bool { row.flag(column.rawValue) }
     private static func time(_ row: SQLiteRow, _ column: C) -> StoredTime { row.time(column.rawValue) }

@@ -15,8 +15,14 @@ public struct ServiceSnapshot: Sendable {
         layout.kept.map { ServiceState(row: rows[$0], nowMicros: nowMicros, downTimeMicros: downTimeMicros) }
     }
     public var serviceCount: Int { layout.kept.count }
-    /// The row behind each service, in service order, without copying them.
-    var keptRows: LazyMapSequence<[Int], ServiceRow> { layout.kept.lazy.map { rows[$0] } }
+    /// The rows behind services that match `predicate`, in service order.
+    /// Rows are tested in place: copying each one would retain and release
+    /// its eleven strings.
+    func keptRows(where predicate: (borrowing ServiceRow) -> Bool) -> [ServiceRow] {
+        rows.withUnsafeBufferPointer { rows in
+            layout.kept.compactMap { predicate(rows[$0]) ? rows[$0] : nil }
+        }
+    }
     /// Rows dropped because another row had the same label set, in the order a
     /// row-by-row pass over `rows` drops them.
     public let droppedDuplicates: [ServiceRow]

@@ -228,13 +228,13 @@ private final class ReadLedger: Sendable {
                     state.failing = false
                     logger.info("reading the services table again", metadata: ["database": "\(reader.description)"])
                 }
-                for row in snapshot.keptRows where row.lastHeartbeat == nil {
+                for row in snapshot.keptRows(where: { $0.lastHeartbeat == nil }) {
                     if state.warnedUnknownIDs.insert(row.id).inserted {
                         logger.warning("service heartbeat time unknown; exported as down", metadata: Scraper.metadata(row))
                     }
                 }
                 // A report_count that is not a number leaves that one series out: say so once.
-                for row in snapshot.keptRows where row.reportCount == nil {
+                for row in snapshot.keptRows(where: { $0.reportCount == nil }) {
                     if state.warnedReportCountIDs.insert(row.id).inserted {
                         logger.warning("report_count is not a number; cinder_service_reports left out", metadata: Scraper.metadata(row))
                     }
