@@ -1,10 +1,10 @@
 /// A few big byte buffers kept for reuse, so that a scrape's multi-megabyte
 /// body does not cost fresh page faults every time.
 ///
-/// Why: `AllocatorTuning` sets glibc's mmap threshold to 256 KiB to keep peak
-/// RSS low, so every buffer above it is a fresh mmap, faulted in page by page
-/// as the renderer writes it, then unmapped when freed: at 10,000 services
-/// that was ~21% of the exporter's time. Buffers kept here stay mapped and
+/// Why: `AllocatorTuning` fixes glibc's mmap threshold to keep peak RSS low,
+/// so every buffer above it is a fresh mmap, faulted in page by page as the
+/// renderer writes it, then unmapped when freed: at 10,000 services (then
+/// with a 256 KiB threshold) that was ~21% of the exporter's time. Buffers kept here stay mapped and
 /// resident, and the next scrape writes into pages it already has.
 ///
 /// What it costs: the pages of the buffers it keeps stay resident between
@@ -31,7 +31,7 @@ final class BufferPool: Sendable {
     /// peak RSS (VmHWM) after 1 and after 16 gzip clients unchanged (42.6 MB).
     static let shared = BufferPool(maxBuffers: 4, maxBytes: 64 << 20)
 
-    /// Glibc's mmap threshold (`AllocatorTuning`): smaller buffers are left to malloc.
+    /// Smaller buffers are left to malloc, which reuses its heap for them.
     static let threshold = 256 * 1024
 
     let maxBuffers: Int
