@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A few big byte buffers kept for reuse, so that a scrape's multi-megabyte
 /// body does not cost fresh page faults every time.
 ///
@@ -21,6 +25,27 @@ final class BufferPool: Sendable {
     struct Buffer: @unchecked Sendable {
         let base: UnsafeMutablePointer<UInt8>
         let capacity: Int
+
+        /// Big buffers are mapped here, not by malloc: glibc's mmap threshold
+        /// (`AllocatorTuning`) is above them so that a read's arrays come back
+        /// from the heap, and bodies in the heap would fragment it under
+        /// concurrent scrapes (peak RSS at 1,000 services and 16 gzip clients
+        /// went from 28 to 42 MB). A mapping goes back whole when unmapped.
+        static func make(capacity: Int) -> Buffer {
+            guard capacity >= BufferPool.threshold else { return Buffer(base: .allocate(capacity: capacity), capacity: capacity) }
+            guard let mapped = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+                  mapped != MAP_FAILED
+            else { fatalError("cannot map \(capacity) bytes: out of memory") }
+            return Buffer(base: mapped.assumingMemoryBound(to: UInt8.self), capacity: capacity)
+        }
+
+        func free() {
+            if capacity >= BufferPool.threshold {
+                munmap(base, capacity)
+            } else {
+                base.deallocate()
+            }
+        }
     }
 
     /// The process-wide pool. Four buffers cover one scrape's set at 10,000
@@ -45,7 +70,7 @@ final class BufferPool: Sendable {
     }
 
     deinit {
-        idle.withLock { $0.forEach { $0.base.deallocate() } }
+        idle.withLock { $0.forEach { $0.free() } }
     }
 
     /// A buffer of at least `minimumCapacity` bytes (uninitialized): the
@@ -57,8 +82,7 @@ final class BufferPool: Sendable {
     /// than the last one still fits the buffer the last one left.
     func take(minimumCapacity: Int) -> Buffer {
         guard minimumCapacity >= Self.threshold else {
-            let capacity = max(minimumCapacity, 1)
-            return Buffer(base: .allocate(capacity: capacity), capacity: capacity)
+            return Buffer.make(capacity: max(minimumCapacity, 1))
         }
         let reused = idle.withLock { idle -> Buffer? in
             // Of equal ones the newest, the likeliest to be warm in the CPU cache.
@@ -70,8 +94,7 @@ final class BufferPool: Sendable {
             return best.map { idle.remove(at: $0) }
         }
         if let reused { return reused }
-        let capacity = (minimumCapacity + Self.threshold - 1) / Self.threshold * Self.threshold
-        return Buffer(base: .allocate(capacity: capacity), capacity: capacity)
+        return Buffer.make(capacity: (minimumCapacity + Self.threshold - 1) / Self.threshold * Self.threshold)
     }
 
     /// Hands `buffer` back: kept when big enough to be worth it, the oldest
@@ -79,7 +102,7 @@ final class BufferPool: Sendable {
     /// next scrape is likely to want again).
     func give(_ buffer: Buffer) {
         guard buffer.capacity >= Self.threshold, buffer.capacity <= maxBytes, maxBuffers > 0 else {
-            buffer.base.deallocate()
+            buffer.free()
             return
         }
         let evicted = idle.withLock { idle -> [Buffer] in
@@ -94,7 +117,7 @@ final class BufferPool: Sendable {
             return evicted
         }
         // Freed outside the lock: munmap is a system call.
-        evicted.forEach { $0.base.deallocate() }
+        evicted.forEach { $0.free() }
     }
 
     /// How many buffers, and how many bytes of capacity, are kept (for tests).
