@@ -83,6 +83,7 @@ public final class WorkCollectors: Sendable {
             }
             let started = Clock.monotonicSeconds()
             refreshAll(stampMicros: nil)
+            AllocatorTuning.releaseFreeMemory()
             next = started + intervalSeconds
         }
         stopped.signal()
