@@ -47,7 +47,7 @@ public final class Scraper: Sendable {
         // The last good read's layout: the next read reuses its strings, its
         // order and its escaped labels wherever the rows' labels are unchanged.
         let lastLayout = Lock<SeriesLayout?>(nil)
-        flight = SingleFlight { [reader, work, ledger] number in
+        flight = SingleFlight { [reader, work] number in
             let started = Clock.monotonicSeconds()
             let result: Result<ServiceSnapshot, DatabaseError>
             let now: Int64
@@ -67,11 +67,13 @@ public final class Scraper: Sendable {
             var outcome = ReadOutcome(snapshot: result, finishedAt: finished, nowMicros: now,
                                       durationSeconds: finished - started, collectors: work?.reports() ?? [])
             outcome.read = number
-            // Recorded by the read itself, before any waiter sees it: the
-            // counter, the log and readiness follow the read's own outcome,
-            // whoever waited for it and whoever gave up.
-            ledger.record(outcome)
             return outcome
+        } finished: { [ledger] outcome in
+            // Recorded once the read can no longer be joined, before any
+            // waiter sees it: the counter, the log and readiness follow the
+            // read's own outcome, whoever waited for it and whoever gave up,
+            // and a scrape that arrives after the log line starts a new read.
+            ledger.record(outcome)
         }
     }
 
@@ -206,17 +208,18 @@ private final class ReadLedger: Sendable {
     var readsTotal: Int64 { state.withLock { $0.readsTotal } }
     var lastOutcome: ReadOutcome? { state.withLock { $0.lastOutcome } }
 
-    /// Counts and logs one read's outcome (an older read's outcome never
-    /// replaces a newer one's).
+    /// Counts and logs one read's outcome. Every read is counted; an older
+    /// read's outcome (recorded after a newer one, which a preempted thread
+    /// can do) never replaces a newer one's for readiness and logging.
     func record(_ outcome: ReadOutcome) {
         state.withLock { state in
+            state.readsTotal += 1
+            if !outcome.isSuccess { state.errorsTotal += 1 }
             if let last = state.lastOutcome, last.read >= outcome.read { return }
             state.lastOutcome = outcome
-            state.readsTotal += 1
             work?.servicesRead(succeeded: outcome.isSuccess)
             switch outcome.snapshot {
             case .failure(let error):
-                state.errorsTotal += 1
                 if !state.failing {
                     state.failing = true
                     logger.error("cannot read the services table", metadata: [

@@ -19,9 +19,14 @@ final class SingleFlight<Value: Sendable>: Sendable {
     private let queue = DispatchQueue(label: "cinder-exporter.read", attributes: .concurrent)
     /// Runs one read; told its number.
     private let work: @Sendable (UInt64) -> Value
+    /// Told each read's value once the read is no longer joinable and before
+    /// its callers see it: whatever it records (a log line, a counter) is
+    /// then never seen by a caller that joined the finished read.
+    private let finished: @Sendable (Value) -> Void
 
-    init(_ work: @escaping @Sendable (UInt64) -> Value) {
+    init(_ work: @escaping @Sendable (UInt64) -> Value, finished: @escaping @Sendable (Value) -> Void = { _ in }) {
         self.work = work
+        self.finished = finished
     }
 
     /// The result of the read in flight, or of a new one (nil when `deadline`
@@ -37,9 +42,11 @@ final class SingleFlight<Value: Sendable>: Sendable {
             return (flight, true)
         }
         if isNew {
-            queue.async { [work] in
-                flight.value = work(flight.number)
+            queue.async { [work, finished] in
+                let value = work(flight.number)
+                flight.value = value
                 self.current.withLock { if $0.flight === flight { $0.flight = nil } }
+                finished(value)
                 flight.group.leave()
             }
         }
