@@ -25,19 +25,25 @@ final class SeriesLayout: @unchecked Sendable {
     /// The whole `cinder_service_info` family body: one line per kept row.
     let infoLines: OwnedBytes
 
-    /// A new layout: sorts `rows` and groups equal label sets.
-    convenience init(rows: [ServiceRow]) {
-        let (order, runEnds) = Self.group(rows)
-        self.init(rows: rows, order: order, runEnds: runEnds)
+    /// The layout for `rows`: `earlier` itself when the rows carry the same
+    /// labels in the same places and keep the same rows; else a new one (that
+    /// reuses `earlier`'s sort when only the kept rows changed, as when a
+    /// duplicate's heartbeat overtook another's). Also the positions of the
+    /// rows dropped as duplicates, in the order a row-by-row pass drops them.
+    static func make(for rows: [ServiceRow], reusing earlier: SeriesLayout?) -> (layout: SeriesLayout, dropped: [Int]) {
+        let sameLabels = earlier?.hasSameLabels(as: rows) ?? false
+        let (order, runEnds) = sameLabels ? (earlier!.order, earlier!.runEnds) : group(rows)
+        // Without duplicates every label set keeps its only row.
+        let (kept, dropped) = runEnds.count == rows.count ? (order, []) : choose(rows, order: order, runEnds: runEnds)
+        if sameLabels, let earlier, kept == earlier.kept { return (earlier, dropped) }
+        return (SeriesLayout(rows: rows, order: order, runEnds: runEnds, kept: kept), dropped)
     }
 
-    /// A layout for `rows` ordered and grouped as given, keeping the
-    /// preferred row of each label set.
-    init(rows: [ServiceRow], order: [Int], runEnds: [Int]) {
+    private init(rows: [ServiceRow], order: [Int], runEnds: [Int], kept: [Int]) {
         self.rows = rows
         self.order = order
         self.runEnds = runEnds
-        kept = Self.choose(rows, order: order, runEnds: runEnds).kept
+        self.kept = kept
         var serviceIndexOfRow = [Int32](repeating: -1, count: rows.count)
         for (index, position) in kept.enumerated() { serviceIndexOfRow[position] = Int32(index) }
         self.serviceIndexOfRow = serviceIndexOfRow
@@ -65,23 +71,15 @@ final class SeriesLayout: @unchecked Sendable {
         infoLines = info.finish()
     }
 
-    /// This layout when `rows` carry the same labels in the same places and
-    /// keep the same rows; the same grouping with new label blocks when only
-    /// the kept rows differ (a duplicate's heartbeat overtook another's); nil
-    /// when any label differs.
-    func reused(for rows: [ServiceRow]) -> SeriesLayout? {
-        guard rows.count == self.rows.count else { return nil }
-        let matches = rows.withUnsafeBufferPointer { new in
+    /// True when `rows` carry the same labels, byte for byte, in the same places.
+    private func hasSameLabels(as rows: [ServiceRow]) -> Bool {
+        guard rows.count == self.rows.count else { return false }
+        return rows.withUnsafeBufferPointer { new in
             self.rows.withUnsafeBufferPointer { old in
                 for index in new.indices where !Self.sameLabels(new[index], old[index]) { return false }
                 return true
             }
         }
-        guard matches else { return nil }
-        // Without duplicates every label set keeps its only row.
-        if runEnds.count == rows.count { return self }
-        if Self.choose(rows, order: order, runEnds: runEnds).kept == kept { return self }
-        return SeriesLayout(rows: rows, order: order, runEnds: runEnds)
     }
 
     /// Every field that appears in a label, compared by bytes.
@@ -115,7 +113,7 @@ final class SeriesLayout: @unchecked Sendable {
 
     /// Keeps the preferred row of each run (SPEC §2); the others are dropped,
     /// listed in the order a row-by-row pass over `rows` drops them.
-    static func choose(_ rows: [ServiceRow], order: [Int], runEnds: [Int]) -> (kept: [Int], dropped: [Int]) {
+    private static func choose(_ rows: [ServiceRow], order: [Int], runEnds: [Int]) -> (kept: [Int], dropped: [Int]) {
         var kept: [Int] = []
         kept.reserveCapacity(runEnds.count)
         // (position of the row whose arrival dropped it, dropped position)

@@ -43,11 +43,10 @@ public struct ServiceSnapshot: Sendable {
         // two series one to Prometheus. Swift's `==` (canonical equivalence)
         // would merge "café" precomposed and decomposed and drop a live
         // service as a duplicate. Sorting by bytes puts duplicates side by side.
-        let layout = earlier?.reused(for: rows) ?? SeriesLayout(rows: rows)
+        let (layout, dropped) = SeriesLayout.make(for: rows, reusing: earlier)
         self.layout = layout
         self.rows = rows
-        droppedDuplicates = layout.runEnds.count == rows.count
-            ? [] : SeriesLayout.choose(rows, order: layout.order, runEnds: layout.runEnds).dropped.map { rows[$0] }
+        droppedDuplicates = dropped.map { rows[$0] }
     }
 
     /// Newest known heartbeat wins; an unknown heartbeat loses to a known one;
