@@ -57,18 +57,24 @@ final class HTTPLoadTests: XCTestCase {
         try db.execute("BEGIN EXCLUSIVE")
         try db.execute("UPDATE services SET report_count = report_count + 1")
         let results = Lock([Int: String]())
-        let durations = Lock(Set<String>())
+        // Half ask for gzip, as Prometheus does: they share one compressed
+        // render. The others get the body streamed as it is rendered.
+        let zippedBodies = Lock(Set<[UInt8]>())
         let scrapers = DispatchGroup()
         for index in 0..<50 {
             scrapers.enter()
             Thread.detachNewThread {
                 defer { scrapers.leave() }
                 do {
-                    let response = try HTTPTestClient.get(port: port, "/metrics")
-                    let parsed = ParsedExposition(response.text)
-                    let up = parsed.value("cinder_exporter_database_up") ?? "missing"
-                    results.withLock { $0[index] = "\(response.status) \(up)" }
-                    durations.withLock { $0.insert(parsed.value("cinder_exporter_scrape_duration_seconds") ?? "missing") }
+                    let zipped = index.isMultiple(of: 2)
+                    let response = try HTTPTestClient.get(port: port, "/metrics", headers: zipped ? ["Accept-Encoding": "gzip"] : [:])
+                    if zipped {
+                        zippedBodies.withLock { _ = $0.insert(response.body) }
+                        results.withLock { $0[index] = "\(response.status) \(response.headers["content-encoding"] ?? "none")" }
+                    } else {
+                        let up = ParsedExposition(response.text).value("cinder_exporter_database_up") ?? "missing"
+                        results.withLock { $0[index] = "\(response.status) \(up)" }
+                    }
                 } catch {
                     results.withLock { $0[index] = "error \(error)" }
                 }
@@ -81,14 +87,21 @@ final class HTTPLoadTests: XCTestCase {
         XCTAssertEqual(scrapers.wait(timeout: .now() + 20), .success, "scrapers hung")
         let answers = results.withLock { $0 }
         XCTAssertEqual(answers.count, 50)
-        XCTAssertTrue(answers.values.allSatisfy { $0 == "200 1" }, "\(answers.values.filter { $0 != "200 1" })")
+        let expected = { (index: Int) in index.isMultiple(of: 2) ? "200 gzip" : "200 1" }
+        XCTAssertTrue(answers.allSatisfy { $0.value == expected($0.key) }, "\(answers.filter { $0.value != expected($0.key) })")
         let reads = fixture.scraper.readsTotal - readsBefore
         print("load: 50 overlapping scrapes answered by \(reads) database read(s) with 200 hostile connections open")
         XCTAssertEqual(reads, 1, "overlapping scrapes must share one read")
-        // They share the rendered body too: the first renders, the others wait for it.
-        let renders = durations.withLock { $0.count }
-        print("load: 50 scrapes of that read were served by \(renders) render(s)")
-        XCTAssertEqual(renders, 1)
+        // The gzip scrapes share the compressed body too: the first renders,
+        // the others wait for it (a second render would differ at least in
+        // its scrape duration).
+        let bodies = zippedBodies.withLock { $0 }
+        print("load: 25 gzip scrapes of that read were served by \(bodies.count) render(s)")
+        XCTAssertEqual(bodies.count, 1)
+        let directory = try Tools.temporaryDirectory(removedAfter: self)
+        try Data(bodies.first ?? []).write(to: URL(fileURLWithPath: directory + "/body.gz"))
+        let unzipped = try ProcessResult.run(try Tools.require("gzip"), ["-dc", directory + "/body.gz"])
+        XCTAssertEqual(ParsedExposition(unzipped.stdout).value("cinder_exporter_database_up"), "1")
 
         // Dribblers are cut off around the 2 s request deadline, not left to run.
         XCTAssertEqual(cutOff.wait(timeout: .now() + 15), .success, "dribblers were not cut off")

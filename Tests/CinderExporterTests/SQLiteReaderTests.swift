@@ -117,4 +117,20 @@ final class SQLiteReaderReuseTests: XCTestCase {
         XCTAssertEqual(third.map { Array($0.host.utf8) }, [Array("a\u{FFFD}b".utf8), Array("cafe\u{301}@lvm".utf8)])
         XCTAssertEqual(third.map(\.topic), ["", ""])
     }
+
+    /// The exporter's connections keep a small page cache (issue 15: two
+    /// default caches held 4 MB at 10,000 services), and reads still work.
+    func testConnectionsKeepASmallPageCache() throws {
+        let db = try TestDatabase()
+        try db.insert(["id": .integer(1), "host": .text("a@lvm")])
+        let file = SQLiteFile(path: db.path, timeoutSeconds: 5)
+        let cacheSize = try file.locked { file throws(DatabaseError) -> Int64? in
+            var size: Int64?
+            try file.statement("PRAGMA cache_size").run { row in size = row.integer(0) }
+            return size
+        }
+        XCTAssertEqual(cacheSize, -Int64(SQLiteFile.pageCacheKiB))
+        XCTAssertLessThan(SQLiteFile.pageCacheKiB, 2_000, "smaller than SQLite's default")
+        XCTAssertEqual(try SQLiteReader(path: db.path, timeoutSeconds: 5).readRows().map(\.host), ["a@lvm"])
+    }
 }

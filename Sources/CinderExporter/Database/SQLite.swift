@@ -12,8 +12,9 @@ final class SQLiteConnection {
     private let deadline = UnsafeMutablePointer<Double>.allocate(capacity: 1)
 
     /// Opens an existing file read-only, or (for tools and tests) read-write,
-    /// creating it.
-    init(path: String, readOnly: Bool, busyTimeoutMillis: Int32) throws(DatabaseError) {
+    /// creating it. `pageCacheKiB` bounds the connection's page cache (and
+    /// its sorter's memory) when given; SQLite's default is 2,000 KiB.
+    init(path: String, readOnly: Bool, busyTimeoutMillis: Int32, pageCacheKiB: Int? = nil) throws(DatabaseError) {
         var db: OpaquePointer?
         let flags = readOnly
             ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
@@ -28,6 +29,7 @@ final class SQLiteConnection {
         deadline.initialize(to: .infinity)
         sqlite3_busy_timeout(db, busyTimeoutMillis)
         sqlite3_extended_result_codes(db, 1)
+        if let pageCacheKiB { try execute("PRAGMA cache_size = -\(pageCacheKiB)") }
     }
 
     deinit {

@@ -20,6 +20,13 @@ final class SQLiteFile: @unchecked Sendable {
     }
     private var open: Open?
 
+    /// The page cache each connection may fill (SQLite's default is 2,000
+    /// KiB). A scan reads every page anyway, and Cinder's writes (a heartbeat
+    /// per service every 10 s) invalidate the cache between reads, so a
+    /// bigger cache buys little and costs resident memory all the time: two
+    /// connections over 10,000 services held 4 MB of pages.
+    static let pageCacheKiB = 256
+
     init(path: String, timeoutSeconds: Double) {
         self.path = path
         busyTimeoutMillis = Int32(clamping: Int64((timeoutSeconds * 1000).rounded()))
@@ -35,7 +42,8 @@ final class SQLiteFile: @unchecked Sendable {
         let device = UInt64(info.st_dev), inode = UInt64(info.st_ino)
         if let current = open, current.device == device, current.inode == inode { return current.connection }
         open = nil
-        let connection = try SQLiteConnection(path: path, readOnly: true, busyTimeoutMillis: busyTimeoutMillis)
+        let connection = try SQLiteConnection(path: path, readOnly: true, busyTimeoutMillis: busyTimeoutMillis,
+                                              pageCacheKiB: Self.pageCacheKiB)
         open = Open(connection: connection, statements: [:], device: device, inode: inode)
         return connection
     }

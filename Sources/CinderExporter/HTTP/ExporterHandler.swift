@@ -55,8 +55,19 @@ public struct ExporterHandler: HTTPHandler {
         let busy = HTTPResponse.text(503, "Too many concurrent scrapes.\n")
         // A failed read's answer is the caller's own (its error, its duration).
         guard outcome.isSuccess else { return render() ?? busy }
-        let key = SharedRenders.Key(read: outcome.read, format: format,
-                                    gzip: GzipCompressor.accepts(request.headers["accept-encoding"]))
+        guard GzipCompressor.accepts(request.headers["accept-encoding"]) else {
+            // libmicrohttpd 0.9.75 would send a chunked body's last chunk
+            // after a HEAD answer: HEAD gets the whole render's headers.
+            guard request.method == "GET" else { return render() ?? busy }
+            // Uncompressed, the body goes out as it is rendered, a piece at a
+            // time: never whole in memory (10,000 services make 8.6 MB), so no
+            // render slot is taken and nothing is shared.
+            return HTTPResponse(status: 200, headers: [("Content-Type", format.contentType), ("Vary", "Accept-Encoding")],
+                                stream: scraper.stream(outcome, format: format, startedAt: started))
+        }
+        // Compressed, it is rendered whole once per read and the compressed
+        // bytes are shared by every scrape of that read.
+        let key = SharedRenders.Key(read: outcome.read, format: format)
         return shared.response(for: key, deadline: deadline, render: render) ?? busy
     }
 

@@ -12,7 +12,7 @@ public struct HTTPServerLimits: Sendable {
     /// An idle connection is closed after this many seconds.
     public var idleTimeoutSeconds: Int = 60
     /// Memory per connection; a request whose headers do not fit is refused.
-    public var connectionMemoryBytes: Int = 32 * 1024
+    public var connectionMemoryBytes: Int = 64 * 1024
     /// Every request, the first on a connection or a later one, must arrive
     /// whole within this many seconds of its first byte, however it
     /// dribbles: an idle timeout alone is reset by every byte.
@@ -250,16 +250,52 @@ public final class HTTPServer: Sendable {
         context.deadlines.responseSent(fd: cinder_mhd_connection_fd(connection))
     }
 
-    private static func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
-        // libmicrohttpd keeps the body until it is sent, then calls `releaseBody`:
-        // the retain taken here is what keeps the bytes alive until then.
+    /// Holds a streamed body for libmicrohttpd (an existential cannot be
+    /// passed as an unmanaged pointer itself).
+    private final class StreamedBody {
+        let stream: any HTTPBodyStream
+        init(_ stream: any HTTPBodyStream) { self.stream = stream }
+    }
+
+    private static let readStream: MHD_ContentReaderCallback = { cls, _, buffer, max in
+        guard let cls, let buffer else { return -2 }  // MHD_CONTENT_READER_END_WITH_ERROR
+        let body = Unmanaged<StreamedBody>.fromOpaque(cls).takeUnretainedValue()
+        let count = body.stream.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: max))
+        return count > 0 ? count : -1  // MHD_CONTENT_READER_END_OF_STREAM
+    }
+
+    private static let releaseStream: MHD_ContentReaderFreeCallback = { cls in
+        guard let cls else { return }
+        Unmanaged<StreamedBody>.fromOpaque(cls).release()
+    }
+
+    /// A response for `response`'s bytes, or for its stream: libmicrohttpd
+    /// keeps either until it is sent, then calls the release callback; the
+    /// retain taken here is what keeps it alive until then.
+    private static func makeResponse(_ response: HTTPResponse) -> OpaquePointer? {
+        if let stream = response.stream {
+            let owner = Unmanaged.passRetained(StreamedBody(stream))
+            // Size unknown: chunked for HTTP/1.1, closed at the end for 1.0.
+            guard let created = MHD_create_response_from_callback(
+                UInt64.max, 64 * 1024, HTTPServer.readStream, owner.toOpaque(), HTTPServer.releaseStream)
+            else {
+                owner.release()
+                return nil
+            }
+            return created
+        }
         let owner = Unmanaged.passRetained(response.body)
         guard let created = MHD_create_response_from_buffer_with_free_callback_cls(
             response.body.count, response.body.base, HTTPServer.releaseBody, owner.toOpaque())
         else {
             owner.release()
-            return .NO
+            return nil
         }
+        return created
+    }
+
+    private static func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+        guard let created = makeResponse(response) else { return .NO }
         defer { MHD_destroy_response(created) }
         for (name, value) in response.headers {
             MHD_add_response_header(created, name, value)

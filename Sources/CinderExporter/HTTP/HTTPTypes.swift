@@ -28,6 +28,9 @@ public struct HTTPResponse: Sendable {
     public var body: OwnedBytes
     /// Set for a 401: the realm of the `WWW-Authenticate: Basic` challenge.
     public var basicAuthRealm: String?
+    /// When set, the body is made as it is sent (chunked, no length) and
+    /// `body` is not used.
+    public var stream: (any HTTPBodyStream)?
 
     public init(status: Int, headers: [(String, String)] = [], body: OwnedBytes, basicAuthRealm: String? = nil) {
         self.status = status
@@ -40,9 +43,21 @@ public struct HTTPResponse: Sendable {
         self.init(status: status, headers: headers, body: OwnedBytes(bytes), basicAuthRealm: basicAuthRealm)
     }
 
+    public init(status: Int, headers: [(String, String)] = [], stream: any HTTPBodyStream) {
+        self.init(status: status, headers: headers, bytes: [])
+        self.stream = stream
+    }
+
     public static func text(_ status: Int, _ text: String) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], bytes: Array(text.utf8))
     }
+}
+
+/// A body made as it is sent: the server asks for the next bytes whenever the
+/// socket can take more, from one thread at a time.
+public protocol HTTPBodyStream: AnyObject, Sendable {
+    /// Copies the next bytes into `buffer`; 0 once the body ended.
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int
 }
 
 /// Answers requests; called on libmicrohttpd's connection threads.

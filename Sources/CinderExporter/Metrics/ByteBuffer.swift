@@ -197,6 +197,17 @@ struct ByteBuffer: ~Copyable {
         count += fractionDigits
     }
 
+    /// Empties the buffer; its memory stays for the next bytes.
+    mutating func removeAll() {
+        count = 0
+    }
+
+    /// Reads bytes `range` in place.
+    func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count)
+        return body(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count))
+    }
+
     /// Hands the bytes over without copying them; the buffer is gone after.
     consuming func take() -> OwnedBytes {
         let owned = OwnedBytes(adopting: .init(base: base, capacity: capacity), count: count)

@@ -24,42 +24,108 @@ public enum ExpositionRenderer {
     }
 
     public static func renderServices(_ snapshot: ServiceSnapshot, into writer: inout ExpositionWriter) {
+        var families = ServiceFamilies(snapshot)
+        families.render(into: &writer, atLeast: .max)
+    }
+
+    /// The per-service families, rendered a piece at a time: a streamed body
+    /// takes them as the client reads, a whole body in one go. Holds the
+    /// layout and 24 bytes of values per service, never the rows.
+    struct ServiceFamilies {
+        private enum Family: Int { case up, heartbeatAge, lastHeartbeat, reports, disabled, info, done }
         // Label blocks come escaped from the layout, shared by every family
         // and, while labels stay the same, by every read.
-        let layout = snapshot.layout
-        let values = ServiceValues.gather(snapshot)
-        let now = snapshot.nowMicros, downTime = snapshot.downTimeMicros
-        values.withUnsafeBufferPointer { values in
-            writer.family(Metrics.serviceUp)
-            let up = sampleName(Metrics.serviceUp)
-            for index in values.indices {
-                let age = values[index].hasHeartbeat ? now &- values[index].lastHeartbeat : nil
-                let isUp = ServiceState.isUp(heartbeatAgeMicros: age, downTimeMicros: downTime)
-                writer.sample(up, layout.blocks, index, value: Int64(isUp ? 1 : 0))
-            }
-            writer.family(Metrics.heartbeatAge)
-            let age = sampleName(Metrics.heartbeatAge)
-            for index in values.indices where values[index].hasHeartbeat {
-                writer.sample(age, layout.blocks, index, micros: now &- values[index].lastHeartbeat)
-            }
-            writer.family(Metrics.lastHeartbeat)
-            let last = sampleName(Metrics.lastHeartbeat)
-            for index in values.indices where values[index].hasHeartbeat {
-                writer.sample(last, layout.blocks, index, micros: values[index].lastHeartbeat)
-            }
-            writer.family(Metrics.reports)
-            let reports = sampleName(Metrics.reports)
-            for index in values.indices where values[index].hasReportCount {
-                writer.sample(reports, layout.blocks, index, value: values[index].reportCount)
-            }
-            writer.family(Metrics.disabled)
-            let disabled = sampleName(Metrics.disabled)
-            for index in values.indices {
-                writer.sample(disabled, layout.blocks, index, value: Int64(values[index].disabled ? 1 : 0))
+        private let layout: SeriesLayout
+        private let values: [ServiceValues]
+        private let now: Int64, downTime: Int64
+        private var family = Family.up
+        /// The next service (or, in the info family, byte) to render;
+        /// nil before the family's header.
+        private var next: Int?
+
+        init(_ snapshot: ServiceSnapshot) {
+            layout = snapshot.layout
+            values = ServiceValues.gather(snapshot)
+            now = snapshot.nowMicros
+            downTime = snapshot.downTimeMicros
+        }
+
+        var isFinished: Bool { family == .done }
+
+        /// Renders until `writer` grew by at least `bytes` (give or take a
+        /// batch of samples) or the families ended.
+        mutating func render(into writer: inout ExpositionWriter, atLeast bytes: Int) {
+            let target = bytes == .max ? Int.max : writer.count + bytes
+            while family != .done, writer.count < target {
+                guard let first = next else {
+                    writer.family(Self.metric(family))
+                    next = 0
+                    continue
+                }
+                if family == .info {
+                    let info = layout.infoLines
+                    let end = min(info.count, bytes == .max ? info.count : first + max(target - writer.count, 0))
+                    writer.raw(info, first..<end)
+                    next = end
+                    if end == info.count { advance() }
+                    continue
+                }
+                // A batch between size checks keeps the per-sample loop tight.
+                let end = min(values.count, bytes == .max ? values.count : first + 256)
+                renderSamples(first..<end, into: &writer)
+                next = end
+                if end == values.count { advance() }
             }
         }
-        writer.family(Metrics.serviceInfo)
-        writer.raw(layout.infoLines)
+
+        private mutating func advance() {
+            family = Family(rawValue: family.rawValue + 1)!
+            next = nil
+        }
+
+        private func renderSamples(_ range: Range<Int>, into writer: inout ExpositionWriter) {
+            let name = sampleName(Self.metric(family))
+            let now = now, downTime = downTime, family = family, layout = layout
+            values.withUnsafeBufferPointer { values in
+                switch family {
+                case .up:
+                    for index in range {
+                        let age = values[index].hasHeartbeat ? now &- values[index].lastHeartbeat : nil
+                        let isUp = ServiceState.isUp(heartbeatAgeMicros: age, downTimeMicros: downTime)
+                        writer.sample(name, layout.blocks, index, value: Int64(isUp ? 1 : 0))
+                    }
+                case .heartbeatAge:
+                    for index in range where values[index].hasHeartbeat {
+                        writer.sample(name, layout.blocks, index, micros: now &- values[index].lastHeartbeat)
+                    }
+                case .lastHeartbeat:
+                    for index in range where values[index].hasHeartbeat {
+                        writer.sample(name, layout.blocks, index, micros: values[index].lastHeartbeat)
+                    }
+                case .reports:
+                    for index in range where values[index].hasReportCount {
+                        writer.sample(name, layout.blocks, index, value: values[index].reportCount)
+                    }
+                case .disabled:
+                    for index in range {
+                        writer.sample(name, layout.blocks, index, value: Int64(values[index].disabled ? 1 : 0))
+                    }
+                case .info, .done:
+                    break
+                }
+            }
+        }
+
+        private static func metric(_ family: Family) -> MetricFamily {
+            switch family {
+            case .up: Metrics.serviceUp
+            case .heartbeatAge: Metrics.heartbeatAge
+            case .lastHeartbeat: Metrics.lastHeartbeat
+            case .reports: Metrics.reports
+            case .disabled: Metrics.disabled
+            case .info, .done: Metrics.serviceInfo
+            }
+        }
     }
 
     /// What the per-service families print, 24 bytes per service in series

@@ -13,6 +13,20 @@ public struct ExpositionWriter: ~Copyable {
     /// The exposition written so far (a copy).
     public var bytes: [UInt8] { buffer.array }
 
+    /// How many bytes are written so far.
+    var count: Int { buffer.count }
+
+    /// Forgets what was written, keeping the memory (a streamed body's
+    /// staging buffer is written, sent and written again).
+    mutating func removeAll() {
+        buffer.removeAll()
+    }
+
+    /// The bytes `range` of what is written so far.
+    func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        buffer.withBytes(range, body)
+    }
+
     /// The finished exposition, handed over without a copy.
     public consuming func finish() -> OwnedBytes {
         buffer.take()
@@ -123,6 +137,11 @@ public struct ExpositionWriter: ~Copyable {
     /// Bytes already in exposition form (a family body rendered earlier).
     mutating func raw(_ bytes: OwnedBytes) {
         buffer.append(bytes.buffer)
+    }
+
+    /// Part of such bytes (a family body sent a piece at a time).
+    mutating func raw(_ bytes: OwnedBytes, _ range: Range<Int>) {
+        buffer.append(UnsafeBufferPointer(rebasing: bytes.buffer[range]))
     }
 
     public mutating func end() {

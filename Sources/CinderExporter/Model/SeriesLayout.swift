@@ -8,8 +8,6 @@
 /// Immutable once made, and shared between the snapshots of successive reads
 /// (hence `@unchecked Sendable`: its byte buffers are never written after init).
 final class SeriesLayout: @unchecked Sendable {
-    /// The rows the layout was made from; only their label fields matter.
-    let rows: [ServiceRow]
     /// Row positions sorted by label bytes (binary, host, zone, cluster), input
     /// order within a label set.
     let order: [Int]
@@ -25,22 +23,24 @@ final class SeriesLayout: @unchecked Sendable {
     /// The whole `cinder_service_info` family body: one line per kept row.
     let infoLines: OwnedBytes
 
-    /// The layout for `rows`: `earlier` itself when the rows carry the same
-    /// labels in the same places and keep the same rows; else a new one (that
-    /// reuses `earlier`'s sort when only the kept rows changed, as when a
-    /// duplicate's heartbeat overtook another's). Also the positions of the
-    /// rows dropped as duplicates, in the order a row-by-row pass drops them.
-    static func make(for rows: [ServiceRow], reusing earlier: SeriesLayout?) -> (layout: SeriesLayout, dropped: [Int]) {
-        let sameLabels = earlier?.hasSameLabels(as: rows) ?? false
-        let (order, runEnds) = sameLabels ? (earlier!.order, earlier!.runEnds) : group(rows)
+    /// The layout for `rows`: `earlier`'s layout itself when the rows carry
+    /// the same labels in the same places as `earlier`'s rows and keep the
+    /// same rows; else a new one (that reuses `earlier`'s sort when only the
+    /// kept rows changed, as when a duplicate's heartbeat overtook another's).
+    /// Also the positions of the rows dropped as duplicates, in the order a
+    /// row-by-row pass drops them. The layout keeps no rows: a layout reused
+    /// for hours must not hold the first read's rows all that time.
+    static func make(for rows: [ServiceRow], reusing earlier: (rows: [ServiceRow], layout: SeriesLayout)?)
+        -> (layout: SeriesLayout, dropped: [Int]) {
+        let sameLabels = earlier.map { labelsMatch(rows, $0.rows) } ?? false
+        let (order, runEnds) = sameLabels ? (earlier!.layout.order, earlier!.layout.runEnds) : group(rows)
         // Without duplicates every label set keeps its only row.
         let (kept, dropped) = runEnds.count == rows.count ? (order, []) : choose(rows, order: order, runEnds: runEnds)
-        if sameLabels, let earlier, kept == earlier.kept { return (earlier, dropped) }
+        if sameLabels, let earlier, kept == earlier.layout.kept { return (earlier.layout, dropped) }
         return (SeriesLayout(rows: rows, order: order, runEnds: runEnds, kept: kept), dropped)
     }
 
     private init(rows: [ServiceRow], order: [Int], runEnds: [Int], kept: [Int]) {
-        self.rows = rows
         self.order = order
         self.runEnds = runEnds
         self.kept = kept
@@ -71,11 +71,11 @@ final class SeriesLayout: @unchecked Sendable {
         infoLines = info.finish()
     }
 
-    /// True when `rows` carry the same labels, byte for byte, in the same places.
-    private func hasSameLabels(as rows: [ServiceRow]) -> Bool {
-        guard rows.count == self.rows.count else { return false }
+    /// True when `rows` and `earlier` carry the same labels, byte for byte, in the same places.
+    private static func labelsMatch(_ rows: [ServiceRow], _ earlier: [ServiceRow]) -> Bool {
+        guard rows.count == earlier.count else { return false }
         return rows.withUnsafeBufferPointer { new in
-            self.rows.withUnsafeBufferPointer { old in
+            earlier.withUnsafeBufferPointer { old in
                 for index in new.indices where !Self.sameLabels(new[index], old[index]) { return false }
                 return true
             }

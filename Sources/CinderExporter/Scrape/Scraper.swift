@@ -44,20 +44,21 @@ public final class Scraper: Sendable {
         let ledger = ReadLedger(reader: reader, work: work, logger: logger)
         self.ledger = ledger
         let downTimeMicros = downTimeSeconds * 1_000_000
-        // The last good read's layout: the next read reuses its strings, its
-        // order and its escaped labels wherever the rows' labels are unchanged.
-        let lastLayout = Lock<SeriesLayout?>(nil)
+        // The last good read: the next read reuses its strings, its order and
+        // its escaped labels wherever the rows' labels are unchanged. Only
+        // the latest rows are held, so a read builds at most one more array.
+        let lastSnapshot = Lock<ServiceSnapshot?>(nil)
         flight = SingleFlight { [reader, work] number in
             let started = Clock.monotonicSeconds()
             let result: Result<ServiceSnapshot, DatabaseError>
             let now: Int64
             do throws(DatabaseError) {
-                let earlier = lastLayout.withLock { $0 }
+                let earlier = lastSnapshot.withLock { $0 }
                 let rows = try reader.readRows(reusingTextOf: earlier?.rows ?? [])
                 // One clock reading for the whole table, taken after the read.
                 now = Clock.nowMicros()
                 let snapshot = ServiceSnapshot(rows: rows, nowMicros: now, downTimeMicros: downTimeMicros, reusing: earlier)
-                lastLayout.withLock { $0 = snapshot.layout }
+                lastSnapshot.withLock { $0 = snapshot }
                 result = .success(snapshot)
             } catch {
                 now = Clock.nowMicros()
@@ -121,16 +122,29 @@ public final class Scraper: Sendable {
         return (render(outcome, format: format, startedAt: started).array, outcome.isSuccess)
     }
 
-    /// Renders one read's outcome. Kept apart from `read` so that the HTTP
-    /// side can bound concurrent renders without serialising reads.
+    /// Renders one read's outcome whole. Kept apart from `read` so that the
+    /// HTTP side can bound concurrent renders without serialising reads.
     public func render(_ outcome: ReadOutcome, format: ExpositionFormat, startedAt started: Double) -> OwnedBytes {
         var writer = ExpositionWriter(format: format, capacity: 4096)
-        var duplicates = 0
         if case .success(let snapshot) = outcome.snapshot {
             writer = ExpositionWriter(format: format, capacity: 1024 + snapshot.serviceCount * 1200)
             ExpositionRenderer.renderServices(snapshot, into: &writer)
-            duplicates = snapshot.droppedDuplicates.count
         }
+        renderTail(outcome, startedAt: started, into: &writer)
+        return writer.finish()
+    }
+
+    /// The same exposition as `render`, made a piece at a time as it is
+    /// read: the body is never whole in memory.
+    public func stream(_ outcome: ReadOutcome, format: ExpositionFormat, startedAt started: Double) -> ExpositionStream {
+        ExpositionStream(outcome, format: format) { [self] writer in renderTail(outcome, startedAt: started, into: &writer) }
+    }
+
+    /// Everything after the per-service families: work, exporter-wide and
+    /// collector families, and the end of the exposition.
+    private func renderTail(_ outcome: ReadOutcome, startedAt started: Double, into writer: inout ExpositionWriter) {
+        var duplicates = 0
+        if case .success(let snapshot) = outcome.snapshot { duplicates = snapshot.droppedDuplicates.count }
         // Work figures are the collectors' own: they stay when the services
         // read fails, and go only when their own read fails.
         ExpositionRenderer.renderWork(outcome.collectors, nowMicros: outcome.nowMicros, into: &writer)
@@ -146,7 +160,6 @@ public final class Scraper: Sendable {
         ExpositionRenderer.renderCollectors(servicesSuccess: outcome.isSuccess, servicesDuration: outcome.durationSeconds,
                                             outcome.collectors, nowMicros: outcome.nowMicros, into: &writer)
         writer.end()
-        return writer.finish()
     }
 
     /// SPEC §4 readiness: the latest read succeeded; when nothing was read in
