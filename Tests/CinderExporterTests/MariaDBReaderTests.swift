@@ -244,15 +244,32 @@ final class MariaDBReaderTests: XCTestCase {
                   ["id": .integer(2), "host": .bytes([0x61, 0xFF, 0x62])]],
                  schema: Fixture.mysqlSchema(host: "varbinary(255)", reason: "text"))
         let reader = MariaDBReader(target: target(), timeoutSeconds: 5)
-        let first = try reader.readRows()
-        XCTAssertEqual(first.map { Array($0.host.utf8) }, [Array("caf\u{E9}@lvm".utf8), Array("a\u{FFFD}b".utf8)])
+        var rows: [ServiceRow] = []
+        XCTAssertTrue(try reader.read(into: &rows))
+        XCTAssertEqual(rows.map { Array($0.host.utf8) }, [Array("caf\u{E9}@lvm".utf8), Array("a\u{FFFD}b".utf8)])
         // "cafe" + U+0301 + "@lvm"
         try server.sql("UPDATE services SET host = X'63616665CC81406C766D', report_count = 7 WHERE id = 1", database: "cinder")
-        let second = try reader.readRows(reusingTextOf: first)
-        XCTAssertEqual(second.map { Array($0.host.utf8) }, [Array("cafe\u{301}@lvm".utf8), Array("a\u{FFFD}b".utf8)],
+        XCTAssertTrue(try reader.read(into: &rows), "a host changed")
+        XCTAssertEqual(rows.map { Array($0.host.utf8) }, [Array("cafe\u{301}@lvm".utf8), Array("a\u{FFFD}b".utf8)],
                        "canonically equal, other bytes: the new bytes come through")
-        XCTAssertEqual(second.map(\.topic), ["cinder-volume", ""])
-        XCTAssertEqual(second.first?.reportCount, 7)
+        XCTAssertEqual(rows.map(\.topic), ["cinder-volume", ""])
+        XCTAssertEqual(rows.first?.reportCount, 7)
+        // Values only, and a repair that comes out the same: no label
+        // changed, and the rows were overwritten where they are.
+        let before = rows.withUnsafeBufferPointer { $0.baseAddress }
+        try server.sql("UPDATE services SET report_count = 8, frozen = 0 WHERE id = 1", database: "cinder")
+        XCTAssertFalse(try reader.read(into: &rows), "only values changed")
+        XCTAssertEqual(rows.withUnsafeBufferPointer { $0.baseAddress }, before, "read in place, not copied")
+        XCTAssertEqual(rows.first?.reportCount, 8)
+        try server.sql("UPDATE services SET disabled_reason = REPEAT('x', 2000) WHERE id = 2", database: "cinder")
+        XCTAssertTrue(try reader.read(into: &rows), "a long label changed")
+        XCTAssertFalse(try reader.read(into: &rows), "the long label is the same since")
+        try server.sql("UPDATE services SET frozen = 1 WHERE id = 2", database: "cinder")
+        XCTAssertTrue(try reader.read(into: &rows), "frozen is a label")
+        try server.sql("DELETE FROM services WHERE id = 1", database: "cinder")
+        XCTAssertTrue(try reader.read(into: &rows), "a row went")
+        XCTAssertEqual(rows.map(\.id), [2])
+        XCTAssertEqual(rows.first?.disabledReason, String(repeating: "x", count: 2000))
     }
 
     func testCharsetUTF8InTheURLStillReadsEmoji() throws {

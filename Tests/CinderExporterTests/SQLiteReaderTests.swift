@@ -99,23 +99,58 @@ final class SQLiteReaderReuseTests: XCTestCase {
         try db.insert(["id": .integer(1), "host": .text("caf\u{E9}@lvm"), "topic": .text("cinder-volume")])
         try db.execute("INSERT INTO services (id, deleted, report_count, host) VALUES (2, 0, 1, CAST(X'61FF62' AS TEXT))")
         let reader = SQLiteReader(path: db.path, timeoutSeconds: 5)
-        let first = try reader.readRows()
-        XCTAssertEqual(first.map { Array($0.host.utf8) }, [Array("caf\u{E9}@lvm".utf8), Array("a\u{FFFD}b".utf8)])
+        var rows: [ServiceRow] = []
+        XCTAssertTrue(try reader.read(into: &rows), "the first read: every row is new")
+        XCTAssertEqual(rows.map { Array($0.host.utf8) }, [Array("caf\u{E9}@lvm".utf8), Array("a\u{FFFD}b".utf8)])
 
         // Canonically equal, other bytes: the new bytes must come through.
         try db.execute("UPDATE services SET host = 'cafe\u{301}@lvm', report_count = 7 WHERE id = 1")
-        let second = try reader.readRows(reusingTextOf: first)
-        XCTAssertEqual(second.map { Array($0.host.utf8) }, [Array("cafe\u{301}@lvm".utf8), Array("a\u{FFFD}b".utf8)])
-        XCTAssertEqual(second.map(\.topic), ["cinder-volume", ""])
-        XCTAssertEqual(second[0].reportCount, 7)
+        XCTAssertTrue(try reader.read(into: &rows), "a host changed")
+        XCTAssertEqual(rows.map { Array($0.host.utf8) }, [Array("cafe\u{301}@lvm".utf8), Array("a\u{FFFD}b".utf8)])
+        XCTAssertEqual(rows.map(\.topic), ["cinder-volume", ""])
+        XCTAssertEqual(rows[0].reportCount, 7)
 
-        // Another row in the same place (another id) reuses nothing of the old one.
+        // Values only (and a repair that comes out the same): no label
+        // changed, and the rows were overwritten where they are.
+        let before = rows.withUnsafeBufferPointer { $0.baseAddress }
+        try db.execute("UPDATE services SET report_count = 9, disabled = 1, updated_at = '2026-01-01 00:00:00' WHERE id = 1")
+        XCTAssertFalse(try reader.read(into: &rows), "only values changed")
+        XCTAssertEqual(rows.withUnsafeBufferPointer { $0.baseAddress }, before, "read in place, not copied")
+        XCTAssertEqual(rows[0].reportCount, 9)
+        XCTAssertTrue(rows[0].disabled)
+        XCTAssertEqual(rows[0].updatedAt, .micros(1_767_225_600_000_000))
+        XCTAssertEqual(rows.map { Array($0.host.utf8) }, [Array("cafe\u{301}@lvm".utf8), Array("a\u{FFFD}b".utf8)])
+
+        // Every label column, one at a time: seen, then quiet again.
+        for (column, value) in [("host", "'h'"), ("`binary`", "'b'"), ("topic", "'t'"), ("availability_zone", "'z'"),
+                                ("cluster_name", "'c'"), ("disabled_reason", "'r'"), ("replication_status", "'s'"),
+                                ("active_backend_id", "'a'"), ("rpc_current_version", "'3.1'"),
+                                ("object_current_version", "'1.2'"), ("frozen", "1"), ("topic", "NULL")] {
+            try db.execute("UPDATE services SET \(column) = \(value) WHERE id = 2")
+            XCTAssertTrue(try reader.read(into: &rows), "\(column) changed")
+            XCTAssertFalse(try reader.read(into: &rows), "\(column) unchanged since")
+        }
+        XCTAssertEqual(rows[1].host, "h")
+        XCTAssertTrue(rows[1].frozen)
+        XCTAssertEqual(rows[1].topic, "", "NULL reads as empty")
+
+        // Another row in the same place (another id) reads as itself.
         try db.execute("DELETE FROM services WHERE id = 1")
         try db.insert(["id": .integer(3), "host": .text("cafe\u{301}@lvm")])
-        let third = try reader.readRows(reusingTextOf: second)
-        XCTAssertEqual(third.map(\.id), [2, 3])
-        XCTAssertEqual(third.map { Array($0.host.utf8) }, [Array("a\u{FFFD}b".utf8), Array("cafe\u{301}@lvm".utf8)])
-        XCTAssertEqual(third.map(\.topic), ["", ""])
+        XCTAssertTrue(try reader.read(into: &rows), "row 1 went, row 3 came")
+        XCTAssertEqual(rows.map(\.id), [2, 3])
+        XCTAssertEqual(rows.map { Array($0.host.utf8) }, [Array("h".utf8), Array("cafe\u{301}@lvm".utf8)])
+        XCTAssertEqual(rows.map(\.topic), ["", ""])
+        XCTAssertEqual(rows.map(\.reportCount), [1, 0])
+
+        // Fewer rows, then none: the count alone is a change.
+        try db.execute("DELETE FROM services WHERE id = 3")
+        XCTAssertTrue(try reader.read(into: &rows))
+        XCTAssertEqual(rows.map(\.id), [2])
+        try db.execute("DELETE FROM services")
+        XCTAssertTrue(try reader.read(into: &rows))
+        XCTAssertTrue(rows.isEmpty)
+        XCTAssertFalse(try reader.read(into: &rows))
     }
 
     /// The exporter's connections keep a small page cache (issue 15: two

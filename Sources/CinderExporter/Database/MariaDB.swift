@@ -189,12 +189,29 @@ final class MariaDBStatement {
 
     /// NULL is nil; text is read by its length (NUL survives); invalid UTF-8
     /// becomes U+FFFD. A value longer than the bound buffer is fetched again whole.
-    fileprivate func text(_ index: Int, reusing earlier: String = "") throws(DatabaseError) -> String? {
+    fileprivate func text(_ index: Int) throws(DatabaseError) -> String? {
         if buffers.isNull[index] != 0 { return nil }
         let length = Int(buffers.lengths[index])
         if length <= ResultBuffers.textCapacity {
-            return TextBytes.decode(UnsafeRawBufferPointer(start: buffers.storage[index], count: length), reusing: earlier)
+            return String(decoding: UnsafeRawBufferPointer(start: buffers.storage[index], count: length), as: UTF8.self)
         }
+        return try longText(index, length: length)
+    }
+
+    /// Reads the column into `text` as `text(_:)` does (NULL as ""), keeping
+    /// `text`'s string when the bytes are the same; true when they differ.
+    fileprivate func update(_ text: inout String, _ index: Int) throws(DatabaseError) -> Bool {
+        let length = buffers.isNull[index] != 0 ? 0 : Int(buffers.lengths[index])
+        if length <= ResultBuffers.textCapacity {
+            return TextBytes.update(&text, to: UnsafeRawBufferPointer(start: buffers.storage[index], count: length))
+        }
+        let whole = try longText(index, length: length)
+        if TextBytes.same(whole, text) { return false }
+        text = whole
+        return true
+    }
+
+    private func longText(_ index: Int, length: Int) throws(DatabaseError) -> String {
         let whole = UnsafeMutableRawPointer.allocate(byteCount: length + 1, alignment: 1)
         defer { whole.deallocate() }
         var wholeLength: UInt = 0
@@ -225,9 +242,13 @@ struct MariaDBRow: ~Copyable {
     /// nil for NULL.
     func integer(_ column: Int32) -> Int64? { statement.integer(Int(column)) }
     /// nil for NULL.
-    /// `earlier` when it holds the same bytes (see `TextBytes.decode`).
-    func text(_ column: Int32, reusing earlier: String = "") throws(DatabaseError) -> String? {
-        try statement.text(Int(column), reusing: earlier)
+    func text(_ column: Int32) throws(DatabaseError) -> String? {
+        try statement.text(Int(column))
+    }
+    /// Into `text`, keeping its string when the bytes are the same (NULL as
+    /// ""); true when they differ.
+    func update(_ text: inout String, _ column: Int32) throws(DatabaseError) -> Bool {
+        try statement.update(&text, Int(column))
     }
     /// DATETIME → naive UTC; NULL → `.null`; zero or impossible dates → `.invalid`.
     func time(_ column: Int32) -> StoredTime { statement.time(Int(column)) }

@@ -26,7 +26,17 @@ final class MariaDBLink: @unchecked Sendable {
     /// Every row of `sql`, decoded in order; `what` names it in errors.
     func query<T>(_ sql: String, columns: [MariaDBStatement.Kind], what: String,
                   _ decode: (borrowing MariaDBRow) throws(DatabaseError) -> T) throws(DatabaseError) -> [T] {
-        try locked { () throws(DatabaseError) -> [T] in
+        var rows: [T] = []
+        try run(sql, columns: columns, what: what, expectedRows: { rows.reserveCapacity($0) }) { row throws(DatabaseError) in
+            rows.append(try decode(row))
+        }
+        return rows
+    }
+
+    /// Runs `sql`, telling `expectedRows` the row count, then `row` each row.
+    func run(_ sql: String, columns: [MariaDBStatement.Kind], what: String, expectedRows: (Int) -> Void,
+             _ row: (borrowing MariaDBRow) throws(DatabaseError) -> Void) throws(DatabaseError) {
+        try locked { () throws(DatabaseError) in
             let statement: MariaDBStatement
             if let prepared = statements[sql] {
                 statement = prepared
@@ -34,11 +44,7 @@ final class MariaDBLink: @unchecked Sendable {
                 statement = try MariaDBStatement(try connected(), sql: sql, columns: columns, what: what)
                 statements[sql] = statement
             }
-            var rows: [T] = []
-            try statement.run(expectedRows: { rows.reserveCapacity($0) }) { row throws(DatabaseError) in
-                rows.append(try decode(row))
-            }
-            return rows
+            try statement.run(expectedRows: expectedRows, row)
         }
     }
 

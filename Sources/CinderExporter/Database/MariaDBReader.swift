@@ -19,14 +19,26 @@ public final class MariaDBReader: ServiceReader {
 
     public var description: String { link.description }
 
-    public func readRows(reusingTextOf previous: [ServiceRow]) throws(DatabaseError) -> [ServiceRow] {
+    public func read(into rows: inout [ServiceRow]) throws(DatabaseError) -> Bool {
+        var labelsChanged = false
         var position = 0
-        return try previous.withUnsafeBufferPointer { previous throws(DatabaseError) in
-            try link.query(ServiceQuery.sql, columns: Self.columns, what: "the services table") { row throws(DatabaseError) in
-                defer { position += 1 }
-                return try Self.decode(row, reusing: previous, at: position)
+        try link.run(ServiceQuery.sql, columns: Self.columns, what: "the services table",
+                     expectedRows: { rows.reserveCapacity($0) }) { row throws(DatabaseError) in
+            if position < rows.count {
+                if try Self.update(&rows[position], from: row) { labelsChanged = true }
+            } else {
+                var added = ServiceRow(id: 0)
+                _ = try Self.update(&added, from: row)
+                rows.append(added)
+                labelsChanged = true
             }
+            position += 1
         }
+        if position < rows.count {
+            rows.removeSubrange(position...)
+            labelsChanged = true
+        }
+        return labelsChanged
     }
 
     /// Tests only: runs one statement on the reader's own session, to prove
@@ -50,28 +62,33 @@ public final class MariaDBReader: ServiceReader {
 
     private typealias C = ServiceQuery.Column
 
-    /// SPEC §1's readings, the same as `SQLiteReader.decode`; text reuses the
-    /// strings of `previous[position]` where the bytes and the id are the same.
-    private static func decode(_ row: borrowing MariaDBRow, reusing previous: UnsafeBufferPointer<ServiceRow>,
-                               at position: Int) throws(DatabaseError) -> ServiceRow {
-        let id = row.integer(C.id.rawValue) ?? 0
-        let earlier = position < previous.count && previous[position].id == id ? previous.baseAddress! + position : nil
-        func text(_ column: C, _ reusable: String?) throws(DatabaseError) -> String {
-            try row.text(column.rawValue, reusing: reusable ?? "") ?? ""
+    /// SPEC §1's readings, the same as `SQLiteReader.update`: overwrites
+    /// `target` field by field, keeping each string whose bytes are unchanged;
+    /// true when a label (a text column, or `frozen`) changed.
+    private static func update(_ target: inout ServiceRow, from row: borrowing MariaDBRow) throws(DatabaseError) -> Bool {
+        var labelsChanged = false
+        func text(_ column: C, _ field: inout String) throws(DatabaseError) {
+            if try row.update(&field, column.rawValue) { labelsChanged = true }
         }
-        return ServiceRow(
-            id: id,
-            host: try text(.host, earlier?.pointee.host), binary: try text(.binary, earlier?.pointee.binary),
-            topic: try text(.topic, earlier?.pointee.topic),
-            zone: try text(.zone, earlier?.pointee.zone), cluster: try text(.cluster, earlier?.pointee.cluster),
-            disabledReason: try text(.disabledReason, earlier?.pointee.disabledReason),
-            replicationStatus: try text(.replicationStatus, earlier?.pointee.replicationStatus),
-            activeBackendID: try text(.activeBackendID, earlier?.pointee.activeBackendID),
-            rpcVersion: try text(.rpcVersion, earlier?.pointee.rpcVersion),
-            objectVersion: try text(.objectVersion, earlier?.pointee.objectVersion),
-            reportCount: row.integer(C.reportCount.rawValue),
-            disabled: (row.integer(C.disabled.rawValue) ?? 0) != 0, frozen: (row.integer(C.frozen.rawValue) ?? 0) != 0,
-            createdAt: row.time(C.createdAt.rawValue), updatedAt: row.time(C.updatedAt.rawValue),
-            modifiedAt: row.time(C.modifiedAt.rawValue))
+        target.id = row.integer(C.id.rawValue) ?? 0
+        try text(.host, &target.host)
+        try text(.binary, &target.binary)
+        try text(.topic, &target.topic)
+        try text(.zone, &target.zone)
+        try text(.cluster, &target.cluster)
+        try text(.disabledReason, &target.disabledReason)
+        try text(.replicationStatus, &target.replicationStatus)
+        try text(.activeBackendID, &target.activeBackendID)
+        try text(.rpcVersion, &target.rpcVersion)
+        try text(.objectVersion, &target.objectVersion)
+        let frozen = (row.integer(C.frozen.rawValue) ?? 0) != 0
+        if frozen != target.frozen { labelsChanged = true }
+        target.frozen = frozen
+        target.reportCount = row.integer(C.reportCount.rawValue)
+        target.disabled = (row.integer(C.disabled.rawValue) ?? 0) != 0
+        target.createdAt = row.time(C.createdAt.rawValue)
+        target.updatedAt = row.time(C.updatedAt.rawValue)
+        target.modifiedAt = row.time(C.modifiedAt.rawValue)
+        return labelsChanged
     }
 }

@@ -154,11 +154,16 @@ struct SQLiteRow {
 
 /// SPEC §1's readings of a column, whatever type SQLite stored in it.
 extension SQLiteRow {
-    /// NULL reads as ""; invalid UTF-8 becomes U+FFFD. `earlier` is returned
-    /// when it holds the same bytes (see `TextBytes.decode`).
-    func text(_ column: Int32, reusing earlier: String = "") -> String {
+    /// NULL reads as ""; invalid UTF-8 becomes U+FFFD.
+    func text(_ column: Int32) -> String {
         // NULL has no bytes: it reads as "" without asking for its type first.
-        withBytes(column) { TextBytes.decode(UnsafeRawBufferPointer($0), reusing: earlier) }
+        withBytes(column) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Reads the column into `text` as `text(_:)` does, keeping `text`'s
+    /// string when the bytes are the same; true when they differ.
+    func update(_ text: inout String, _ column: Int32) -> Bool {
+        withBytes(column) { TextBytes.update(&text, to: UnsafeRawBufferPointer($0)) }
     }
 
     /// nil for NULL or anything that is not a whole number.

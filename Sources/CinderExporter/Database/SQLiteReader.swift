@@ -17,45 +17,71 @@ public final class SQLiteReader: ServiceReader {
 
     public var description: String { url }
 
-    public func readRows(reusingTextOf previous: [ServiceRow]) throws(DatabaseError) -> [ServiceRow] {
-        try file.locked { file throws(DatabaseError) in
-            var rows: [ServiceRow] = []
-            rows.reserveCapacity(previous.count)
-            try previous.withUnsafeBufferPointer { previous throws(DatabaseError) in
-                try file.statement(ServiceQuery.sql).run { row throws(DatabaseError) in
-                    rows.append(Self.decode(row, reusing: previous, at: rows.count))
+    public func read(into rows: inout [ServiceRow]) throws(DatabaseError) -> Bool {
+        try file.locked { file throws(DatabaseError) -> Bool in
+            // Without an earlier read to go by, count first: the array is then
+            // made once at its size, where doubling left 16,384 places (3.8 MB)
+            // for 10,000 rows, and held the old and the new array at once.
+            if rows.isEmpty { rows.reserveCapacity(try Self.liveRowCount(file)) }
+            var labelsChanged = false
+            var position = 0
+            try file.statement(ServiceQuery.sql).run { row throws(DatabaseError) in
+                if position < rows.count {
+                    if Self.update(&rows[position], from: row) { labelsChanged = true }
+                } else {
+                    var added = ServiceRow(id: 0)
+                    _ = Self.update(&added, from: row)
+                    rows.append(added)
+                    labelsChanged = true
                 }
+                position += 1
             }
-            return rows
+            if position < rows.count {
+                rows.removeSubrange(position...)
+                labelsChanged = true
+            }
+            return labelsChanged
         }
+    }
+
+    /// How many rows `ServiceQuery.sql` would return now (a hint: rows may
+    /// come or go before the read itself).
+    private static func liveRowCount(_ file: SQLiteFile) throws(DatabaseError) -> Int {
+        var count = 0
+        try file.statement(ServiceQuery.liveRowCountSQL).run { row in count = Int(row.integer(0) ?? 0) }
+        return count
     }
 
     private typealias C = ServiceQuery.Column
 
-    /// One row; its text reuses the strings of `previous[position]` where the
-    /// bytes are the same and so is the id (rows come back in the same order
-    /// read after read). The earlier row is read in place, never copied.
-    static func decode(_ row: SQLiteRow, reusing previous: UnsafeBufferPointer<ServiceRow> = .init(start: nil, count: 0),
-                       at position: Int = 0) -> ServiceRow {
-        let id = row.kind(C.id.rawValue) == .integer ? row.int64(C.id.rawValue) : 0
-        // The earlier row at this place, if it is the same row; its fields
-        // are read through the buffer (a row copy would retain every string).
-        let earlier = position < previous.count && previous[position].id == id ? previous.baseAddress! + position : nil
-        func text(_ column: C, _ reusable: String?) -> String { row.text(column.rawValue, reusing: reusable ?? "") }
-        return ServiceRow(
-            id: id,
-            host: text(.host, earlier?.pointee.host), binary: text(.binary, earlier?.pointee.binary),
-            topic: text(.topic, earlier?.pointee.topic),
-            zone: text(.zone, earlier?.pointee.zone), cluster: text(.cluster, earlier?.pointee.cluster),
-            disabledReason: text(.disabledReason, earlier?.pointee.disabledReason),
-            replicationStatus: text(.replicationStatus, earlier?.pointee.replicationStatus),
-            activeBackendID: text(.activeBackendID, earlier?.pointee.activeBackendID),
-            rpcVersion: text(.rpcVersion, earlier?.pointee.rpcVersion),
-            objectVersion: text(.objectVersion, earlier?.pointee.objectVersion),
-            reportCount: integer(row, .reportCount),
-            disabled: flag(row, .disabled), frozen: flag(row, .frozen),
-            createdAt: time(row, .createdAt), updatedAt: time(row, .updatedAt),
-            modifiedAt: time(row, .modifiedAt))
+    /// Overwrites `target` with one row, field by field; a text field whose
+    /// bytes are unchanged keeps its string. True when a label changed:
+    /// every text column is one, and so is `frozen`.
+    static func update(_ target: inout ServiceRow, from row: SQLiteRow) -> Bool {
+        var labelsChanged = false
+        func text(_ column: C, _ field: inout String) {
+            if row.update(&field, column.rawValue) { labelsChanged = true }
+        }
+        target.id = row.kind(C.id.rawValue) == .integer ? row.int64(C.id.rawValue) : 0
+        text(.host, &target.host)
+        text(.binary, &target.binary)
+        text(.topic, &target.topic)
+        text(.zone, &target.zone)
+        text(.cluster, &target.cluster)
+        text(.disabledReason, &target.disabledReason)
+        text(.replicationStatus, &target.replicationStatus)
+        text(.activeBackendID, &target.activeBackendID)
+        text(.rpcVersion, &target.rpcVersion)
+        text(.objectVersion, &target.objectVersion)
+        let frozen = flag(row, .frozen)
+        if frozen != target.frozen { labelsChanged = true }
+        target.frozen = frozen
+        target.reportCount = integer(row, .reportCount)
+        target.disabled = flag(row, .disabled)
+        target.createdAt = time(row, .createdAt)
+        target.updatedAt = time(row, .updatedAt)
+        target.modifiedAt = time(row, .modifiedAt)
+        return labelsChanged
     }
 
     private static func integer(_ row: SQLiteRow, _ column: C) -> Int64? { row.integer(column.rawValue) }

@@ -1,10 +1,14 @@
 /// Reads the live rows of Cinder's `services` table. Implementations own one
 /// C library each and never write to the database.
 public protocol ServiceReader: AnyObject, Sendable {
-    /// Every row with `deleted = 0`. Throws `DatabaseError` on any failure.
-    /// A text column whose bytes equal those of the row at the
-    /// same place in `previous` (with the same id) reuses that row's string.
-    func readRows(reusingTextOf previous: [ServiceRow]) throws(DatabaseError) -> [ServiceRow]
+    /// Reads every row with `deleted = 0` into `rows`, in place: the row at
+    /// each position is overwritten field by field, and a text field whose
+    /// bytes are unchanged keeps its string (no allocation, and the array is
+    /// not copied when nothing else holds it). Returns true when a label (a
+    /// text column or `frozen`) or the number of rows differs from what
+    /// `rows` held. Throws `DatabaseError` on any failure, leaving `rows`
+    /// part old, part new: start afresh after a throw.
+    func read(into rows: inout [ServiceRow]) throws(DatabaseError) -> Bool
     /// Where the rows come from, for logs: never holds a password.
     var description: String { get }
 }
@@ -12,7 +16,9 @@ public protocol ServiceReader: AnyObject, Sendable {
 extension ServiceReader {
     /// Every row with `deleted = 0`. Throws `DatabaseError` on any failure.
     public func readRows() throws(DatabaseError) -> [ServiceRow] {
-        try readRows(reusingTextOf: [])
+        var rows: [ServiceRow] = []
+        _ = try read(into: &rows)
+        return rows
     }
 }
 
@@ -33,6 +39,9 @@ enum ServiceQuery {
         report_count, disabled, frozen, created_at, updated_at, modified_at \
         FROM services WHERE deleted = 0
         """
+
+    /// How many rows `sql` returns.
+    static let liveRowCountSQL = "SELECT count(*) FROM services WHERE deleted = 0"
 
     /// Column positions in `sql`.
     enum Column: Int32 {

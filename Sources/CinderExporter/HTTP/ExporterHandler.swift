@@ -6,12 +6,16 @@ public struct ExporterHandler: HTTPHandler {
     public let scraper: Scraper
     public let telemetryPath: String
     public let gzip: GzipCompressor
-    /// Bounds concurrent renders (not connections): idle or slow clients cost
-    /// a thread each, but only this many scrapes build bodies at once.
+    /// Bounds concurrent whole-body renders (gzip scrapes, the landing page,
+    /// answers to failed reads), not connections: idle or slow clients cost a
+    /// thread each, but only this many bodies are built at once. One by
+    /// default: at 10,000 services a gzip render holds an 8.6 MB text body
+    /// until it is compressed, and renders of one read are shared anyway.
+    /// Streamed bodies take no slot: they never hold more than a piece.
     private let renderSlots: DispatchSemaphore
     private let shared = SharedRenders()
 
-    public init(scraper: Scraper, telemetryPath: String, gzip: GzipCompressor = GzipCompressor(), maxConcurrentRenders: Int = 4) {
+    public init(scraper: Scraper, telemetryPath: String, gzip: GzipCompressor = GzipCompressor(), maxConcurrentRenders: Int = 1) {
         self.scraper = scraper
         self.telemetryPath = telemetryPath
         self.gzip = gzip

@@ -23,20 +23,18 @@ final class SeriesLayout: @unchecked Sendable {
     /// The whole `cinder_service_info` family body: one line per kept row.
     let infoLines: OwnedBytes
 
-    /// The layout for `rows`: `earlier`'s layout itself when the rows carry
-    /// the same labels in the same places as `earlier`'s rows and keep the
-    /// same rows; else a new one (that reuses `earlier`'s sort when only the
-    /// kept rows changed, as when a duplicate's heartbeat overtook another's).
-    /// Also the positions of the rows dropped as duplicates, in the order a
-    /// row-by-row pass drops them. The layout keeps no rows: a layout reused
-    /// for hours must not hold the first read's rows all that time.
-    static func make(for rows: [ServiceRow], reusing earlier: (rows: [ServiceRow], layout: SeriesLayout)?)
-        -> (layout: SeriesLayout, dropped: [Int]) {
-        let sameLabels = earlier.map { labelsMatch(rows, $0.rows) } ?? false
-        let (order, runEnds) = sameLabels ? (earlier!.layout.order, earlier!.layout.runEnds) : group(rows)
+    /// The layout for `rows`. `earlier` is the layout of an earlier read whose
+    /// rows carried the same labels in the same places (the reader says when
+    /// they did), or nil: it is itself the answer when the same rows are
+    /// kept, else its sort is reused (as when a duplicate's heartbeat
+    /// overtook another's). Also the positions of the rows dropped as
+    /// duplicates, in the order a row-by-row pass drops them. A layout keeps
+    /// no rows: one reused for hours must not hold its first read's rows.
+    static func make(for rows: [ServiceRow], reusing earlier: SeriesLayout?) -> (layout: SeriesLayout, dropped: [Int]) {
+        let (order, runEnds) = earlier.map { ($0.order, $0.runEnds) } ?? group(rows)
         // Without duplicates every label set keeps its only row.
         let (kept, dropped) = runEnds.count == rows.count ? (order, []) : choose(rows, order: order, runEnds: runEnds)
-        if sameLabels, let earlier, kept == earlier.layout.kept { return (earlier.layout, dropped) }
+        if let earlier, kept == earlier.kept { return (earlier, dropped) }
         return (SeriesLayout(rows: rows, order: order, runEnds: runEnds, kept: kept), dropped)
     }
 
@@ -69,28 +67,6 @@ final class SeriesLayout: @unchecked Sendable {
         }
         self.blocks = blocks
         infoLines = info.finish()
-    }
-
-    /// True when `rows` and `earlier` carry the same labels, byte for byte, in the same places.
-    private static func labelsMatch(_ rows: [ServiceRow], _ earlier: [ServiceRow]) -> Bool {
-        guard rows.count == earlier.count else { return false }
-        return rows.withUnsafeBufferPointer { new in
-            earlier.withUnsafeBufferPointer { old in
-                for index in new.indices where !Self.sameLabels(new[index], old[index]) { return false }
-                return true
-            }
-        }
-    }
-
-    /// Every field that appears in a label, compared by bytes.
-    private static func sameLabels(_ a: ServiceRow, _ b: ServiceRow) -> Bool {
-        a.frozen == b.frozen
-            && TextBytes.same(a.host, b.host) && TextBytes.same(a.binary, b.binary)
-            && TextBytes.same(a.zone, b.zone) && TextBytes.same(a.cluster, b.cluster)
-            && TextBytes.same(a.topic, b.topic) && TextBytes.same(a.disabledReason, b.disabledReason)
-            && TextBytes.same(a.replicationStatus, b.replicationStatus)
-            && TextBytes.same(a.activeBackendID, b.activeBackendID)
-            && TextBytes.same(a.rpcVersion, b.rpcVersion) && TextBytes.same(a.objectVersion, b.objectVersion)
     }
 
     /// Sorts positions by label bytes (input order within a label set) and

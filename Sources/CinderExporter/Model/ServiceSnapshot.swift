@@ -34,16 +34,16 @@ public struct ServiceSnapshot: Sendable {
         self.init(rows: rows, nowMicros: nowMicros, downTimeMicros: downTimeMicros, reusing: nil)
     }
 
-    /// `earlier` is an earlier read of the same table: its layout is kept
-    /// when these rows carry the same labels in the same places as its rows.
-    init(rows: [ServiceRow], nowMicros: Int64, downTimeMicros: Int64, reusing earlier: ServiceSnapshot?) {
+    /// `earlier` is the layout of an earlier read of the same table whose
+    /// rows carried the same labels in the same places: it is reused.
+    init(rows: [ServiceRow], nowMicros: Int64, downTimeMicros: Int64, reusing earlier: SeriesLayout?) {
         self.nowMicros = nowMicros
         self.downTimeMicros = downTimeMicros
         // Label sets are equal when their UTF-8 bytes are: that is what makes
         // two series one to Prometheus. Swift's `==` (canonical equivalence)
         // would merge "café" precomposed and decomposed and drop a live
         // service as a duplicate. Sorting by bytes puts duplicates side by side.
-        let (layout, dropped) = SeriesLayout.make(for: rows, reusing: earlier.map { ($0.rows, $0.layout) })
+        let (layout, dropped) = SeriesLayout.make(for: rows, reusing: earlier)
         self.layout = layout
         self.rows = rows
         droppedDuplicates = dropped.map { rows[$0] }

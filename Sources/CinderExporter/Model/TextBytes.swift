@@ -20,19 +20,23 @@ enum TextBytes {
         return compared ?? a.utf8.elementsEqual(b.utf8)
     }
 
-    /// `previous` when it holds exactly `bytes`, else `bytes` decoded (invalid
-    /// UTF-8 repaired with U+FFFD). Cinder rewrites a service's heartbeat every
-    /// few seconds but its names almost never: reusing the last read's string
-    /// skips an allocation and a UTF-8 validation per column. A repaired string
-    /// never equals its raw bytes, so it is decoded afresh (and repaired
-    /// the same way) every time.
+    /// Sets `text` to `bytes` decoded (invalid UTF-8 repaired with U+FFFD),
+    /// keeping `text`'s own string when the result has the same bytes; true
+    /// when they differ. Cinder rewrites a service's heartbeat every few
+    /// seconds but its names almost never: keeping the last read's string
+    /// skips an allocation and a UTF-8 validation per column. A repaired
+    /// string never equals its raw bytes, but it equals the last read's
+    /// repair of the same bytes.
     @inline(__always)
-    static func decode(_ bytes: UnsafeRawBufferPointer, reusing previous: String) -> String {
-        if previous.utf8.count == bytes.count {
-            let reused: Bool? = previous.utf8.withContiguousStorageIfAvailable { equal(UnsafeRawBufferPointer($0), bytes) }
-            if reused == true { return previous }
+    static func update(_ text: inout String, to bytes: UnsafeRawBufferPointer) -> Bool {
+        if text.utf8.count == bytes.count {
+            let unchanged: Bool? = text.utf8.withContiguousStorageIfAvailable { equal(UnsafeRawBufferPointer($0), bytes) }
+            if unchanged == true { return false }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        let decoded = String(decoding: bytes, as: UTF8.self)
+        if same(decoded, text) { return false }
+        text = decoded
+        return true
     }
 
     /// A string's two words: its count and flags, and its storage (or, for a

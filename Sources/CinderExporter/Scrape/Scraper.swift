@@ -44,23 +44,35 @@ public final class Scraper: Sendable {
         let ledger = ReadLedger(reader: reader, work: work, logger: logger)
         self.ledger = ledger
         let downTimeMicros = downTimeSeconds * 1_000_000
-        // The last good read: the next read reuses its strings, its order and
-        // its escaped labels wherever the rows' labels are unchanged. Only
-        // the latest rows are held, so a read builds at most one more array.
+        // The last good read. The next read overwrites its rows in place
+        // (strings whose bytes are unchanged are kept), and reuses its layout
+        // (order, escaped labels, info family) when no label changed. It is
+        // taken out before the read, so that when no render of it is still
+        // running its rows are the read's only copy: one array, not two.
         let lastSnapshot = Lock<ServiceSnapshot?>(nil)
         flight = SingleFlight { [reader, work] number in
             let started = Clock.monotonicSeconds()
             let result: Result<ServiceSnapshot, DatabaseError>
             let now: Int64
+            var rows: [ServiceRow] = []
+            var layout: SeriesLayout?
+            lastSnapshot.withLock { last in
+                if let earlier = last {
+                    rows = earlier.rows
+                    layout = earlier.layout
+                }
+                last = nil
+            }
             do throws(DatabaseError) {
-                let earlier = lastSnapshot.withLock { $0 }
-                let rows = try reader.readRows(reusingTextOf: earlier?.rows ?? [])
+                let labelsChanged = try reader.read(into: &rows)
                 // One clock reading for the whole table, taken after the read.
                 now = Clock.nowMicros()
-                let snapshot = ServiceSnapshot(rows: rows, nowMicros: now, downTimeMicros: downTimeMicros, reusing: earlier)
+                let snapshot = ServiceSnapshot(rows: rows, nowMicros: now, downTimeMicros: downTimeMicros,
+                                               reusing: labelsChanged ? nil : layout)
                 lastSnapshot.withLock { $0 = snapshot }
                 result = .success(snapshot)
             } catch {
+                // The rows are part old, part new: the next read starts afresh.
                 now = Clock.nowMicros()
                 result = .failure(error)
             }
@@ -130,44 +142,65 @@ public final class Scraper: Sendable {
             writer = ExpositionWriter(format: format, capacity: 1024 + snapshot.serviceCount * 1200)
             ExpositionRenderer.renderServices(snapshot, into: &writer)
         }
-        renderTail(outcome, startedAt: started, into: &writer)
+        renderTail(TailFacts(outcome), startedAt: started, into: &writer)
         return writer.finish()
     }
 
     /// The same exposition as `render`, made a piece at a time as it is
-    /// read: the body is never whole in memory.
+    /// read: the body is never whole in memory, and the stream holds the
+    /// read's layout and values, not its rows.
     public func stream(_ outcome: ReadOutcome, format: ExpositionFormat, startedAt started: Double) -> ExpositionStream {
-        ExpositionStream(outcome, format: format) { [self] writer in renderTail(outcome, startedAt: started, into: &writer) }
+        let facts = TailFacts(outcome)
+        return ExpositionStream(outcome, format: format) { [self] writer in renderTail(facts, startedAt: started, into: &writer) }
+    }
+
+    /// What the families after the per-service ones need of a read.
+    private struct TailFacts {
+        let succeeded: Bool
+        let durationSeconds: Double
+        let nowMicros: Int64
+        let collectors: [CollectorReport]
+        let duplicateRows: Int
+
+        init(_ outcome: ReadOutcome) {
+            succeeded = outcome.isSuccess
+            durationSeconds = outcome.durationSeconds
+            nowMicros = outcome.nowMicros
+            collectors = outcome.collectors
+            if case .success(let snapshot) = outcome.snapshot {
+                duplicateRows = snapshot.droppedDuplicates.count
+            } else {
+                duplicateRows = 0
+            }
+        }
     }
 
     /// Everything after the per-service families: work, exporter-wide and
     /// collector families, and the end of the exposition.
-    private func renderTail(_ outcome: ReadOutcome, startedAt started: Double, into writer: inout ExpositionWriter) {
-        var duplicates = 0
-        if case .success(let snapshot) = outcome.snapshot { duplicates = snapshot.droppedDuplicates.count }
+    private func renderTail(_ read: TailFacts, startedAt started: Double, into writer: inout ExpositionWriter) {
         // Work figures are the collectors' own: they stay when the services
         // read fails, and go only when their own read fails.
-        ExpositionRenderer.renderWork(outcome.collectors, nowMicros: outcome.nowMicros, into: &writer)
+        ExpositionRenderer.renderWork(read.collectors, nowMicros: read.nowMicros, into: &writer)
         let exporter = ExpositionRenderer.ExporterState(
             downTimeSeconds: downTimeSeconds,
-            databaseUp: outcome.isSuccess,
+            databaseUp: read.succeeded,
             scrapeErrorsTotal: ledger.errorsTotal,
             readsTotal: ledger.readsTotal,
-            duplicateRows: duplicates,
+            duplicateRows: read.duplicateRows,
             scrapeDurationSeconds: Clock.monotonicSeconds() - started,
             process: ProcessMetrics.read())
         ExpositionRenderer.renderExporter(exporter, into: &writer)
-        ExpositionRenderer.renderCollectors(servicesSuccess: outcome.isSuccess, servicesDuration: outcome.durationSeconds,
-                                            outcome.collectors, nowMicros: outcome.nowMicros, into: &writer)
+        ExpositionRenderer.renderCollectors(servicesSuccess: read.succeeded, servicesDuration: read.durationSeconds,
+                                            read.collectors, nowMicros: read.nowMicros, into: &writer)
         writer.end()
     }
 
     /// SPEC §4 readiness: the latest read succeeded; when nothing was read in
     /// the last 10 s, read now (joining any read in flight).
     public func isReady() -> Bool {
-        let last = ledger.lastOutcome
+        let last = ledger.lastRead
         if let last, Clock.monotonicSeconds() - last.finishedAt <= 10 {
-            return last.isSuccess
+            return last.succeeded
         }
         return read().isSuccess
     }
@@ -200,9 +233,17 @@ private final class ReadLedger: Sendable {
     private let work: WorkCollectors?
     private let logger: Logger
 
+    /// The latest read as readiness and ordering need it: not its rows,
+    /// which the next read overwrites in place when nothing else holds them.
+    struct LastRead {
+        let read: UInt64
+        let succeeded: Bool
+        let finishedAt: Double
+    }
+
     private struct State {
         var errorsTotal: Int64 = 0
-        var lastOutcome: ReadOutcome?
+        var lastRead: LastRead?
         var failing = false
         var warnedUnknownIDs: Set<Int64> = []
         var warnedReportCountIDs: Set<Int64> = []
@@ -219,7 +260,7 @@ private final class ReadLedger: Sendable {
 
     var errorsTotal: Int64 { state.withLock { $0.errorsTotal } }
     var readsTotal: Int64 { state.withLock { $0.readsTotal } }
-    var lastOutcome: ReadOutcome? { state.withLock { $0.lastOutcome } }
+    var lastRead: LastRead? { state.withLock { $0.lastRead } }
 
     /// Counts and logs one read's outcome. Every read is counted; an older
     /// read's outcome (recorded after a newer one, which a preempted thread
@@ -228,8 +269,8 @@ private final class ReadLedger: Sendable {
         state.withLock { state in
             state.readsTotal += 1
             if !outcome.isSuccess { state.errorsTotal += 1 }
-            if let last = state.lastOutcome, last.read >= outcome.read { return }
-            state.lastOutcome = outcome
+            if let last = state.lastRead, last.read >= outcome.read { return }
+            state.lastRead = LastRead(read: outcome.read, succeeded: outcome.isSuccess, finishedAt: outcome.finishedAt)
             work?.servicesRead(succeeded: outcome.isSuccess)
             switch outcome.snapshot {
             case .failure(let error):

@@ -1,0 +1,48 @@
+@testable import CinderExporter
+import XCTest
+
+/// Issue 15: each read overwrites the last read's rows in place, so that a
+/// steady exporter holds one array of rows, not two. That needs every scrape,
+/// streamed or compressed, and the exporter's own bookkeeping to let go of a
+/// read's rows once they are done with it.
+final class ReadInPlaceTests: XCTestCase {
+    /// Notes where the rows array is when each read starts and when it ends.
+    final class AddressRecordingReader: ServiceReader {
+        let inner: SQLiteReader
+        let reads = Lock<[(start: UInt, end: UInt)]>([])
+        init(_ inner: SQLiteReader) { self.inner = inner }
+
+        func read(into rows: inout [ServiceRow]) throws(DatabaseError) -> Bool {
+            let start = rows.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+            let labelsChanged = try inner.read(into: &rows)
+            let end = rows.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+            reads.withLock { $0.append((start, end)) }
+            return labelsChanged
+        }
+
+        var description: String { inner.description }
+    }
+
+    func testScrapesLetGoOfTheirRowsSoTheNextReadOverwritesThem() throws {
+        let db = try TestDatabase()
+        try db.execute("BEGIN")
+        for index in 0..<200 {
+            try db.insert(["host": .text("host-\(index)@lvm"), "binary": .text("cinder-volume"), "report_count": .integer(Int64(index))])
+        }
+        try db.execute("COMMIT")
+        let reader = AddressRecordingReader(SQLiteReader(path: db.path, timeoutSeconds: 5))
+        let fixture = try ExporterFixture(databasePath: db.path, timeoutSeconds: 5, reader: reader)
+        for headers in [[:], [:], ["Accept-Encoding": "gzip"], [:], ["Accept-Encoding": "gzip"], ["Accept-Encoding": "gzip"], [:]] {
+            try db.execute("UPDATE services SET report_count = report_count + 1")
+            let response = try HTTPTestClient.get(port: fixture.port, "/metrics", headers: headers)
+            XCTAssertEqual(response.status, 200)
+        }
+        XCTAssertEqual(try fixture.metrics().value("cinder_exporter_database_up"), "1")
+        let reads = reader.reads.withLock { $0 }
+        XCTAssertEqual(reads.count, 8)
+        for (index, read) in reads.enumerated().dropFirst() {
+            XCTAssertEqual(read.start, reads[index - 1].end, "read \(index + 1) starts from the last read's rows")
+            XCTAssertEqual(read.end, read.start, "read \(index + 1) overwrote them in place")
+        }
+    }
+}
