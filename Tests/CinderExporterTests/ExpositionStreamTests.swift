@@ -6,11 +6,12 @@ import XCTest
 import Glibc
 #endif
 
-/// Uncompressed bodies are streamed, a piece at a time (issue 15: a body is
-/// never whole in memory). What a stream sends must be exactly the whole
-/// render, whatever size of buffer the server asks it to fill.
+/// A large table's uncompressed bodies are streamed, a piece at a time
+/// (issue 15: such a body is never whole in memory). What a stream sends must
+/// be exactly the whole render, whatever size of buffer the server asks it to fill.
 final class ExpositionStreamTests: XCTestCase {
-    /// Enough services for the families to span many pieces, with names that
+    /// Enough services for the families to span many pieces (and for the
+    /// table to count as large, `ExporterHandler.largeTableServices`), with names that
     /// need escaping, services without heartbeat or report count, and a duplicate.
     func makeDatabase() throws -> TestDatabase {
         let db = try TestDatabase()
@@ -82,6 +83,15 @@ final class ExpositionStreamTests: XCTestCase {
         let head = try client.request("HEAD", "/metrics")
         XCTAssertEqual(head.status, 200)
         XCTAssertTrue(head.body.isEmpty)
+
+        // A small table's body is rendered whole and shared instead: it has
+        // a length.
+        let small = try TestDatabase()
+        try small.insert(["host": .text("a@lvm"), "binary": .text("cinder-volume")])
+        let smallFixture = try ExporterFixture(databasePath: small.path, timeoutSeconds: 5)
+        let whole = try HTTPTestClient.get(port: smallFixture.port, "/metrics")
+        XCTAssertNil(whole.headers["transfer-encoding"])
+        XCTAssertEqual(whole.headers["content-length"], String(whole.body.count))
 
         // HTTP/1.0 has no chunks: the body ends when the server closes.
         let old = try HTTPTestClient(port: fixture.port)

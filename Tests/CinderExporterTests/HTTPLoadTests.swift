@@ -58,8 +58,10 @@ final class HTTPLoadTests: XCTestCase {
         try db.execute("UPDATE services SET report_count = report_count + 1")
         let results = Lock([Int: String]())
         // Half ask for gzip, as Prometheus does: they share one compressed
-        // render. The others get the body streamed as it is rendered.
+        // render. The others share one uncompressed render (a small table's
+        // bodies are rendered whole, not streamed).
         let zippedBodies = Lock(Set<[UInt8]>())
+        let plainDurations = Lock(Set<String>())
         let scrapers = DispatchGroup()
         for index in 0..<50 {
             scrapers.enter()
@@ -72,8 +74,10 @@ final class HTTPLoadTests: XCTestCase {
                         zippedBodies.withLock { _ = $0.insert(response.body) }
                         results.withLock { $0[index] = "\(response.status) \(response.headers["content-encoding"] ?? "none")" }
                     } else {
-                        let up = ParsedExposition(response.text).value("cinder_exporter_database_up") ?? "missing"
+                        let parsed = ParsedExposition(response.text)
+                        let up = parsed.value("cinder_exporter_database_up") ?? "missing"
                         results.withLock { $0[index] = "\(response.status) \(up)" }
+                        plainDurations.withLock { _ = $0.insert(parsed.value("cinder_exporter_scrape_duration_seconds") ?? "missing") }
                     }
                 } catch {
                     results.withLock { $0[index] = "error \(error)" }
@@ -96,8 +100,10 @@ final class HTTPLoadTests: XCTestCase {
         // the others wait for it (a second render would differ at least in
         // its scrape duration).
         let bodies = zippedBodies.withLock { $0 }
-        print("load: 25 gzip scrapes of that read were served by \(bodies.count) render(s)")
+        let plainRenders = plainDurations.withLock { $0.count }
+        print("load: 25 gzip and 25 plain scrapes of that read were served by \(bodies.count) and \(plainRenders) render(s)")
         XCTAssertEqual(bodies.count, 1)
+        XCTAssertEqual(plainRenders, 1)
         let directory = try Tools.temporaryDirectory(removedAfter: self)
         try Data(bodies.first ?? []).write(to: URL(fileURLWithPath: directory + "/body.gz"))
         let unzipped = try ProcessResult.run(try Tools.require("gzip"), ["-dc", directory + "/body.gz"])

@@ -24,6 +24,14 @@ final class ReadInPlaceTests: XCTestCase {
     }
 
     func testScrapesLetGoOfTheirRowsSoTheNextReadOverwritesThem() throws {
+        // Plain scrapes of a small table share a whole render; of a large
+        // one, they are streamed: both must let go.
+        for largeTableServices in [2_000, 100] {
+            try checkReadsInPlace(largeTableServices: largeTableServices)
+        }
+    }
+
+    func checkReadsInPlace(largeTableServices: Int, file: StaticString = #filePath, line: UInt = #line) throws {
         let db = try TestDatabase()
         try db.execute("BEGIN")
         for index in 0..<200 {
@@ -31,18 +39,21 @@ final class ReadInPlaceTests: XCTestCase {
         }
         try db.execute("COMMIT")
         let reader = AddressRecordingReader(SQLiteReader(path: db.path, timeoutSeconds: 5))
-        let fixture = try ExporterFixture(databasePath: db.path, timeoutSeconds: 5, reader: reader)
+        let fixture = try ExporterFixture(databasePath: db.path, timeoutSeconds: 5, reader: reader,
+                                          largeTableServices: largeTableServices)
         for headers in [[:], [:], ["Accept-Encoding": "gzip"], [:], ["Accept-Encoding": "gzip"], ["Accept-Encoding": "gzip"], [:]] {
             try db.execute("UPDATE services SET report_count = report_count + 1")
             let response = try HTTPTestClient.get(port: fixture.port, "/metrics", headers: headers)
-            XCTAssertEqual(response.status, 200)
+            XCTAssertEqual(response.status, 200, file: file, line: line)
+            XCTAssertEqual(response.headers["transfer-encoding"] != nil, largeTableServices < 200 && headers.isEmpty,
+                           "streamed only when large and uncompressed", file: file, line: line)
         }
         XCTAssertEqual(try fixture.metrics().value("cinder_exporter_database_up"), "1")
         let reads = reader.reads.withLock { $0 }
-        XCTAssertEqual(reads.count, 8)
+        XCTAssertEqual(reads.count, 8, file: file, line: line)
         for (index, read) in reads.enumerated().dropFirst() {
-            XCTAssertEqual(read.start, reads[index - 1].end, "read \(index + 1) starts from the last read's rows")
-            XCTAssertEqual(read.end, read.start, "read \(index + 1) overwrote them in place")
+            XCTAssertEqual(read.start, reads[index - 1].end, "read \(index + 1) starts from the last read's rows", file: file, line: line)
+            XCTAssertEqual(read.end, read.start, "read \(index + 1) overwrote them in place", file: file, line: line)
         }
     }
 }

@@ -6,20 +6,26 @@ public struct ExporterHandler: HTTPHandler {
     public let scraper: Scraper
     public let telemetryPath: String
     public let gzip: GzipCompressor
-    /// Bounds concurrent whole-body renders (gzip scrapes, the landing page,
-    /// answers to failed reads), not connections: idle or slow clients cost a
-    /// thread each, but only this many bodies are built at once. One by
-    /// default: at 10,000 services a gzip render holds an 8.6 MB text body
-    /// until it is compressed, and renders of one read are shared anyway.
-    /// Streamed bodies take no slot: they never hold more than a piece.
+    /// Bounds concurrent whole-body renders, not connections: idle or slow
+    /// clients cost a thread each, but only this many bodies are built at once.
     private let renderSlots: DispatchSemaphore
+    /// Whole renders of a large table (gzip scrapes, the landing page) also
+    /// take this one slot: at 10,000 services a gzip render holds an 8.6 MB
+    /// text body until it is compressed, so they run one at a time.
+    private let largeRenderSlot = DispatchSemaphore(value: 1)
+    /// From this many services on, a table is large (bodies of about 860
+    /// bytes per service): its uncompressed scrapes are streamed instead of
+    /// rendered whole and shared, and its whole renders run one at a time.
+    public let largeTableServices: Int
     private let shared = SharedRenders()
 
-    public init(scraper: Scraper, telemetryPath: String, gzip: GzipCompressor = GzipCompressor(), maxConcurrentRenders: Int = 1) {
+    public init(scraper: Scraper, telemetryPath: String, gzip: GzipCompressor = GzipCompressor(), maxConcurrentRenders: Int = 4,
+                largeTableServices: Int = 2_000) {
         self.scraper = scraper
         self.telemetryPath = telemetryPath
         self.gzip = gzip
         renderSlots = DispatchSemaphore(value: maxConcurrentRenders)
+        self.largeTableServices = largeTableServices
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -49,42 +55,56 @@ public struct ExporterHandler: HTTPHandler {
         let limit = min(budget ?? scraper.readTimeoutSeconds, scraper.readTimeoutSeconds)
         let remaining = max(0.05, limit - (Clock.monotonicSeconds() - started))
         let deadline = DispatchTime.now() + .nanoseconds(Int(remaining * 1e9))
+        let large = isLarge(outcome)
         let render = { () -> HTTPResponse? in
-            guard renderSlots.wait(timeout: deadline) == .success else { return nil }
-            defer { renderSlots.signal() }
-            let body = scraper.render(outcome, format: format, startedAt: started)
-            return compressed(HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body),
-                              for: request)
+            withRenderSlot(large: large, deadline: deadline) {
+                let body = scraper.render(outcome, format: format, startedAt: started)
+                return compressed(HTTPResponse(status: 200, headers: [("Content-Type", format.contentType)], body: body),
+                                  for: request)
+            }
         }
         let busy = HTTPResponse.text(503, "Too many concurrent scrapes.\n")
         // A failed read's answer is the caller's own (its error, its duration).
         guard outcome.isSuccess else { return render() ?? busy }
-        guard GzipCompressor.accepts(request.headers["accept-encoding"]) else {
-            // libmicrohttpd 0.9.75 would send a chunked body's last chunk
-            // after a HEAD answer: HEAD gets the whole render's headers.
-            guard request.method == "GET" else { return render() ?? busy }
-            // Uncompressed, the body goes out as it is rendered, a piece at a
-            // time: never whole in memory (10,000 services make 8.6 MB), so no
-            // render slot is taken and nothing is shared.
+        let gzip = GzipCompressor.accepts(request.headers["accept-encoding"])
+        // A large table's uncompressed body goes out as it is rendered, a
+        // piece at a time: never whole in memory, so no render slot is taken
+        // and nothing is shared. (libmicrohttpd 0.9.75 would send a chunked
+        // body's last chunk after a HEAD answer: HEAD gets a whole render.)
+        if large, !gzip, request.method == "GET" {
             return HTTPResponse(status: 200, headers: [("Content-Type", format.contentType), ("Vary", "Accept-Encoding")],
                                 stream: scraper.stream(outcome, format: format, startedAt: started))
         }
-        // Compressed, it is rendered whole once per read and the compressed
-        // bytes are shared by every scrape of that read.
-        let key = SharedRenders.Key(read: outcome.read, format: format)
+        // Otherwise the body is rendered (and compressed) whole once per read,
+        // and every scrape of that read shares its bytes.
+        let key = SharedRenders.Key(read: outcome.read, format: format, gzip: gzip)
         return shared.response(for: key, deadline: deadline, render: render) ?? busy
     }
 
     /// The landing page reads the table too: it shares the read in flight and
-    /// the same bound on concurrent renders as /metrics.
+    /// the same bounds on concurrent renders as /metrics.
     private func landingPage(_ request: HTTPRequest) -> HTTPResponse {
         let outcome = scraper.read()
-        guard renderSlots.wait(timeout: .now() + .nanoseconds(Int(scraper.readTimeoutSeconds * 1e9))) == .success else {
-            return .text(503, "Too many concurrent renders.\n")
-        }
+        let deadline = DispatchTime.now() + .nanoseconds(Int(scraper.readTimeoutSeconds * 1e9))
+        return withRenderSlot(large: isLarge(outcome), deadline: deadline) {
+            compressed(LandingPage.render(outcome, downTimeSeconds: scraper.downTimeSeconds,
+                                          telemetryPath: telemetryPath, work: scraper.work), for: request)
+        } ?? .text(503, "Too many concurrent renders.\n")
+    }
+
+    private func isLarge(_ outcome: ReadOutcome) -> Bool {
+        guard case .success(let snapshot) = outcome.snapshot else { return false }
+        return snapshot.serviceCount >= largeTableServices
+    }
+
+    /// Runs `body` in a render slot (and, for a large table, in the large
+    /// render slot, always taken first); nil when `deadline` passed first.
+    private func withRenderSlot<T>(large: Bool, deadline: DispatchTime, _ body: () -> T) -> T? {
+        if large, largeRenderSlot.wait(timeout: deadline) != .success { return nil }
+        defer { if large { largeRenderSlot.signal() } }
+        guard renderSlots.wait(timeout: deadline) == .success else { return nil }
         defer { renderSlots.signal() }
-        return compressed(LandingPage.render(outcome, downTimeSeconds: scraper.downTimeSeconds,
-                                                     telemetryPath: telemetryPath, work: scraper.work), for: request)
+        return body()
     }
 
     /// gzip when the client asks for it; `Vary` either way, for caches.

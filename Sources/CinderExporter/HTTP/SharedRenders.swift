@@ -1,8 +1,8 @@
 import Dispatch
 
-/// Compressed scrapes that joined the same read get the same answer: the first
-/// to ask for a (read, format) renders and compresses it, and the others wait
-/// for that response instead of each making a copy of their own;
+/// Scrapes that joined the same read get the same answer: the first to ask
+/// for a (read, format, encoding) renders it, and the others wait for that
+/// response instead of each rendering (and compressing) a copy of their own;
 /// its body bytes are shared, never copied. Only the newest read's responses
 /// are kept, and only for reads that succeeded; a scrape that arrives after a
 /// read finished starts a new read, so nothing here outlives its read (SPEC §4).
@@ -10,6 +10,7 @@ final class SharedRenders: Sendable {
     struct Key: Hashable {
         let read: UInt64
         let format: ExpositionFormat
+        let gzip: Bool
     }
 
     /// One render in progress. `response` is written once, before

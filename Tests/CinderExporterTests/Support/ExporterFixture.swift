@@ -11,12 +11,12 @@ final class ExporterFixture {
 
     init(databasePath: String, downTimeSeconds: Int64 = 60, timeoutSeconds: Double = 2,
          limits: HTTPServerLimits = HTTPServerLimits(), reader: (any ServiceReader)? = nil,
-         work: WorkCollectors? = nil,
+         work: WorkCollectors? = nil, largeTableServices: Int = 2_000,
          logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })) throws {
         scraper = Scraper(reader: reader ?? SQLiteReader(path: databasePath, timeoutSeconds: timeoutSeconds),
                           downTimeSeconds: downTimeSeconds, readTimeoutSeconds: timeoutSeconds, work: work, logger: logger)
         server = try HTTPServer(address: ListenAddress(host: "127.0.0.1", port: 0), limits: limits,
-                                handler: ExporterHandler(scraper: scraper, telemetryPath: "/metrics"), logger: logger)
+                                handler: ExporterHandler(scraper: scraper, telemetryPath: "/metrics", largeTableServices: largeTableServices), logger: logger)
     }
 
     deinit {
