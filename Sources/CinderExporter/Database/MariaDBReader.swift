@@ -20,25 +20,12 @@ public final class MariaDBReader: ServiceReader {
     public var description: String { link.description }
 
     public func read(into rows: inout [ServiceRow]) throws(DatabaseError) -> Bool {
-        var labelsChanged = false
-        var position = 0
+        var overwrite = RowsOverwrite()
         try link.run(ServiceQuery.sql, columns: Self.columns, what: "the services table",
                      expectedRows: { rows.reserveCapacity($0) }) { row throws(DatabaseError) in
-            if position < rows.count {
-                if try Self.update(&rows[position], from: row) { labelsChanged = true }
-            } else {
-                var added = ServiceRow(id: 0)
-                _ = try Self.update(&added, from: row)
-                rows.append(added)
-                labelsChanged = true
-            }
-            position += 1
+            try overwrite.next(&rows) { target throws(DatabaseError) in try Self.update(&target, from: row) }
         }
-        if position < rows.count {
-            rows.removeSubrange(position...)
-            labelsChanged = true
-        }
-        return labelsChanged
+        return overwrite.finish(&rows)
     }
 
     /// Tests only: runs one statement on the reader's own session, to prove

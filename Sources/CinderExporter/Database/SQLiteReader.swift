@@ -23,24 +23,11 @@ public final class SQLiteReader: ServiceReader {
             // made once at its size, where doubling left 16,384 places (3.8 MB)
             // for 10,000 rows, and held the old and the new array at once.
             if rows.isEmpty { rows.reserveCapacity(try Self.liveRowCount(file)) }
-            var labelsChanged = false
-            var position = 0
-            try file.statement(ServiceQuery.sql).run { row throws(DatabaseError) in
-                if position < rows.count {
-                    if Self.update(&rows[position], from: row) { labelsChanged = true }
-                } else {
-                    var added = ServiceRow(id: 0)
-                    _ = Self.update(&added, from: row)
-                    rows.append(added)
-                    labelsChanged = true
-                }
-                position += 1
+            var overwrite = RowsOverwrite()
+            try file.statement(ServiceQuery.sql).run { row in
+                overwrite.next(&rows) { Self.update(&$0, from: row) }
             }
-            if position < rows.count {
-                rows.removeSubrange(position...)
-                labelsChanged = true
-            }
-            return labelsChanged
+            return overwrite.finish(&rows)
         }
     }
 

@@ -22,6 +22,39 @@ extension ServiceReader {
     }
 }
 
+/// One read written over the last read's rows, row by row, as
+/// `ServiceReader.read(into:)` describes: the row at each position is
+/// overwritten, rows beyond the old count are appended, and rows the read
+/// did not reach are dropped at the end.
+struct RowsOverwrite {
+    private var position = 0
+    private var labelsChanged = false
+
+    /// The next row of the read: `update` overwrites the row at this position
+    /// (an empty one when the read is longer) and says whether a label changed.
+    mutating func next<E: Error>(_ rows: inout [ServiceRow], _ update: (inout ServiceRow) throws(E) -> Bool) throws(E) {
+        if position < rows.count {
+            if try update(&rows[position]) { labelsChanged = true }
+        } else {
+            var added = ServiceRow(id: 0)
+            _ = try update(&added)
+            rows.append(added)
+            labelsChanged = true
+        }
+        position += 1
+    }
+
+    /// Drops the rows the read did not reach; true when a label or the
+    /// number of rows changed.
+    mutating func finish(_ rows: inout [ServiceRow]) -> Bool {
+        if position < rows.count {
+            rows.removeSubrange(position...)
+            labelsChanged = true
+        }
+        return labelsChanged
+    }
+}
+
 /// A failed read, with the database library's own message.
 public struct DatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
