@@ -37,8 +37,7 @@ final class ExpositionStreamTests: XCTestCase {
 
     func testAStreamSendsTheWholeRenderInPiecesOfAnySize() throws {
         let db = try makeDatabase()
-        let scraper = Scraper(reader: SQLiteReader(path: db.path, timeoutSeconds: 5), downTimeSeconds: 60, readTimeoutSeconds: 5,
-                              logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let scraper = makeScraper(db)
         let outcome = scraper.read()
         XCTAssertTrue(outcome.isSuccess)
         var generator = SystemRandomNumberGenerator()
@@ -61,6 +60,69 @@ final class ExpositionStreamTests: XCTestCase {
                 XCTAssertEqual(streamed.count, whole.count, accuracy: 40, "only the duration and process figures may differ")
             }
         }
+    }
+
+    func makeScraper(_ db: TestDatabase) -> Scraper {
+        Scraper(reader: SQLiteReader(path: db.path, timeoutSeconds: 5), downTimeSeconds: 60, readTimeoutSeconds: 5,
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    /// Reads a stream to its end in 64 KiB calls; `pause` runs after the first.
+    func drain(_ stream: ExpositionStream, pause: () -> Void = {}) -> [UInt8] {
+        var streamed: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var first = true
+        while true {
+            let count = buffer.withUnsafeMutableBytes { stream.read(into: $0) }
+            if count == 0 { return streamed }
+            streamed += buffer[0..<count]
+            if first { pause() }
+            first = false
+        }
+    }
+
+    /// SPEC §2: the scrape duration is the time to read and render, not the
+    /// time a slow client takes to receive the body.
+    func testAStreamedScrapesDurationLeavesOutTheClientsTime() throws {
+        let db = try makeDatabase()
+        let scraper = makeScraper(db)
+        let outcome = scraper.read()
+        let stream = scraper.stream(outcome, format: .text004, startedAt: Clock.monotonicSeconds())
+        let started = Clock.monotonicSeconds()
+        let body = drain(stream) { Thread.sleep(forTimeInterval: 0.6) }
+        XCTAssertGreaterThan(Clock.monotonicSeconds() - started, 0.6)
+        let duration = try XCTUnwrap(ParsedExposition(String(decoding: body, as: UTF8.self))
+            .value("cinder_exporter_scrape_duration_seconds").flatMap(Double.init))
+        XCTAssertGreaterThan(duration, 0)
+        XCTAssertLessThan(duration, 0.5, "the 0.6 s the client took between reads is not the scrape's")
+    }
+
+    /// SPEC §4: renders are bounded. A streamed body renders each piece in a
+    /// render slot, and holds none between pieces.
+    func testEachPieceIsRenderedInARenderSlot() throws {
+        let db = try makeDatabase()
+        let scraper = makeScraper(db)
+        let outcome = scraper.read()
+        let slots = DispatchSemaphore(value: 1)
+        let stream = scraper.stream(outcome, format: .text004, startedAt: Clock.monotonicSeconds(), renderSlots: slots)
+        slots.wait()  // every slot busy
+        let firstBytes = Lock<Int?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            var buffer = [UInt8](repeating: 0, count: 1_000)
+            let count = buffer.withUnsafeMutableBytes { stream.read(into: $0) }
+            firstBytes.withLock { $0 = count }
+            done.signal()
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 0.5), .timedOut, "no piece is rendered without a slot")
+        XCTAssertNil(firstBytes.withLock { $0 })
+        slots.signal()
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(firstBytes.withLock { $0 }, 1_000)
+        // Between pieces the stream holds no slot: it can be taken now.
+        XCTAssertEqual(slots.wait(timeout: .now() + 1), .success)
+        slots.signal()
+        XCTAssertGreaterThan(drain(stream).count, 20 * ExpositionStream.pieceBytes)
     }
 
     func testAnUncompressedScrapeIsChunkedOverHTTP11AndClosedAtTheEndForHTTP10() throws {

@@ -12,8 +12,8 @@ final class SQLiteConnection {
     private let deadline = UnsafeMutablePointer<Double>.allocate(capacity: 1)
 
     /// Opens an existing file read-only, or (for tools and tests) read-write,
-    /// creating it. `pageCacheKiB` bounds the connection's page cache (and
-    /// its sorter's memory) when given; SQLite's default is 2,000 KiB.
+    /// creating it. `pageCacheKiB` bounds the connection's page cache when
+    /// given; SQLite's default is 2,000 KiB.
     init(path: String, readOnly: Bool, busyTimeoutMillis: Int32, pageCacheKiB: Int? = nil) throws(DatabaseError) {
         var db: OpaquePointer?
         let flags = readOnly

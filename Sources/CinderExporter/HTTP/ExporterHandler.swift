@@ -6,8 +6,9 @@ public struct ExporterHandler: HTTPHandler {
     public let scraper: Scraper
     public let telemetryPath: String
     public let gzip: GzipCompressor
-    /// Bounds concurrent whole-body renders, not connections: idle or slow
-    /// clients cost a thread each, but only this many bodies are built at once.
+    /// Bounds concurrent renders, not connections: idle or slow clients cost
+    /// a thread each, but only this many bodies (or streamed bodies' pieces)
+    /// are rendered at once.
     private let renderSlots: DispatchSemaphore
     /// Whole renders of a large table (gzip scrapes, the landing page) also
     /// take this one slot: at 10,000 services a gzip render holds an 8.6 MB
@@ -68,12 +69,13 @@ public struct ExporterHandler: HTTPHandler {
         guard outcome.isSuccess else { return render() ?? busy }
         let gzip = GzipCompressor.accepts(request.headers["accept-encoding"])
         // A large table's uncompressed body goes out as it is rendered, a
-        // piece at a time: never whole in memory, so no render slot is taken
-        // and nothing is shared. (libmicrohttpd 0.9.75 would send a chunked
-        // body's last chunk after a HEAD answer: HEAD gets a whole render.)
+        // piece at a time: never whole in memory, and nothing is shared. Each
+        // piece takes a render slot while it renders. (libmicrohttpd 0.9.75
+        // would send a chunked body's last chunk after a HEAD answer: HEAD
+        // gets a whole render.)
         if large, !gzip, request.method == "GET" {
             return HTTPResponse(status: 200, headers: [("Content-Type", format.contentType), ("Vary", "Accept-Encoding")],
-                                stream: scraper.stream(outcome, format: format, startedAt: started))
+                                stream: scraper.stream(outcome, format: format, startedAt: started, renderSlots: renderSlots))
         }
         // Otherwise the body is rendered (and compressed) whole once per read,
         // and every scrape of that read shares its bytes.

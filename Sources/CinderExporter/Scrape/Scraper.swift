@@ -142,16 +142,23 @@ public final class Scraper: Sendable {
             writer = ExpositionWriter(format: format, capacity: 1024 + snapshot.serviceCount * 1200)
             ExpositionRenderer.renderServices(snapshot, into: &writer)
         }
-        renderTail(TailFacts(outcome), startedAt: started, into: &writer)
+        renderTail(TailFacts(outcome), duration: { Clock.monotonicSeconds() - started }, into: &writer)
         return writer.finish()
     }
 
     /// The same exposition as `render`, made a piece at a time as it is
     /// read: the body is never whole in memory, and the stream holds the
     /// read's layout and values, not its rows.
-    public func stream(_ outcome: ReadOutcome, format: ExpositionFormat, startedAt started: Double) -> ExpositionStream {
+    /// Each piece is rendered holding one of `renderSlots` when given.
+    public func stream(_ outcome: ReadOutcome, format: ExpositionFormat, startedAt started: Double,
+                       renderSlots: DispatchSemaphore? = nil) -> ExpositionStream {
         let facts = TailFacts(outcome)
-        return ExpositionStream(outcome, format: format) { [self] writer in renderTail(facts, startedAt: started, into: &writer) }
+        // The scrape's duration: until now (the read and its waits), then
+        // only the stream's own rendering, never the client's receiving.
+        let beforeStream = Clock.monotonicSeconds() - started
+        return ExpositionStream(outcome, format: format, renderSlots: renderSlots) { [self] writer, rendering in
+            renderTail(facts, duration: { beforeStream + rendering() }, into: &writer)
+        }
     }
 
     /// What the families after the per-service ones need of a read.
@@ -176,8 +183,9 @@ public final class Scraper: Sendable {
     }
 
     /// Everything after the per-service families: work, exporter-wide and
-    /// collector families, and the end of the exposition.
-    private func renderTail(_ read: TailFacts, startedAt started: Double, into writer: inout ExpositionWriter) {
+    /// collector families, and the end of the exposition. `duration` is the
+    /// scrape's duration so far, asked once the work families are written.
+    private func renderTail(_ read: TailFacts, duration: () -> Double, into writer: inout ExpositionWriter) {
         // Work figures are the collectors' own: they stay when the services
         // read fails, and go only when their own read fails.
         ExpositionRenderer.renderWork(read.collectors, nowMicros: read.nowMicros, into: &writer)
@@ -187,7 +195,7 @@ public final class Scraper: Sendable {
             scrapeErrorsTotal: ledger.errorsTotal,
             readsTotal: ledger.readsTotal,
             duplicateRows: read.duplicateRows,
-            scrapeDurationSeconds: Clock.monotonicSeconds() - started,
+            scrapeDurationSeconds: duration(),
             process: ProcessMetrics.read())
         ExpositionRenderer.renderExporter(exporter, into: &writer)
         ExpositionRenderer.renderCollectors(servicesSuccess: read.succeeded, servicesDuration: read.durationSeconds,
